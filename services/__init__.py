@@ -1,0 +1,1 @@
+"""Long-running processes: the DICOM listener and the worklist API."""

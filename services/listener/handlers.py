@@ -1,0 +1,137 @@
+"""Event handlers bound to the AE: they persist instances and record what arrived, nothing more.
+
+pynetdicom writes each received dataset to a temporary Part 10 file in the spool's incoming
+directory as its fragments arrive (``STORE_RECV_CHUNKED_DATASET``), so memory does not grow with
+the size of an instance; the C-STORE handler only parses the header, commits the file and
+indexes it."""
+
+from __future__ import annotations
+
+import errno
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydicom import Dataset
+from pynetdicom import evt
+from pynetdicom.events import Event
+from redis.exceptions import RedisError
+
+from services.listener import statuses
+from services.listener.instance import BadUids, UndecodableInstance, read_instance
+from services.listener.spool import Spool
+from spinetriage.logs import get_logger
+from spinetriage.metrics import ListenerMetrics
+from spinetriage.study_index import StudyIndex
+
+log = get_logger(__name__)
+
+_DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+Status = int | Dataset
+
+
+class ListenerHandlers:
+    """Holds, per open association, only the set of study UIDs it has carried."""
+
+    def __init__(
+        self,
+        spool: Spool,
+        index: StudyIndex,
+        metrics: ListenerMetrics,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._spool = spool
+        self._index = index
+        self._metrics = metrics
+        self._clock = clock
+        self._studies_by_association: dict[int, set[str]] = {}
+        self._lock = threading.Lock()
+
+    def bindings(self) -> list[tuple[Any, Callable[..., Any]]]:
+        return [
+            (evt.EVT_C_STORE, self.on_c_store),
+            (evt.EVT_ACCEPTED, self.on_accepted),
+            (evt.EVT_REJECTED, self.on_rejected),
+            (evt.EVT_CONN_CLOSE, self.on_connection_closed),
+        ]
+
+    def on_c_store(self, event: Event) -> Status:
+        started = time.perf_counter()
+        outcome, status = self._store(event, Path(event.dataset_path))
+        self._metrics.instances.labels(outcome).inc()
+        self._metrics.store_duration.observe(time.perf_counter() - started)
+        return status
+
+    def on_accepted(self, event: Event) -> None:
+        self._metrics.associations.labels("accepted").inc()
+        log.info("association_accepted", calling_ae=_calling_ae(event), peer=_peer(event))
+
+    def on_rejected(self, event: Event) -> None:
+        self._metrics.associations.labels("rejected").inc()
+        log.warning("association_rejected", calling_ae=_calling_ae(event), peer=_peer(event))
+
+    def on_connection_closed(self, event: Event) -> None:
+        """Start the short grace period for every study this association carried."""
+        with self._lock:
+            studies = self._studies_by_association.pop(id(event.assoc), set())
+        now = self._clock()
+        for study_uid in studies:
+            try:
+                self._index.association_ended(study_uid, now)
+            except RedisError as exc:
+                # The quiet period still completes the study once Redis is back.
+                log.warning("association_end_not_recorded", study=study_uid, error=type(exc).__name__)
+
+    def _store(self, event: Event, temporary: Path) -> tuple[str, Status]:
+        calling_ae = _calling_ae(event)
+        if not self._spool.has_room():
+            log.warning("instance_refused", reason="spool_below_watermark", calling_ae=calling_ae)
+            return "out_of_resources", statuses.failure(
+                statuses.OUT_OF_RESOURCES, "spool disk below its free-space watermark"
+            )
+        try:
+            record = read_instance(temporary, str(event.request.AffectedSOPInstanceUID), calling_ae)
+        except UndecodableInstance as exc:
+            log.warning("instance_refused", reason="undecodable", error=str(exc), calling_ae=calling_ae)
+            return "cannot_understand", statuses.failure(
+                statuses.CANNOT_UNDERSTAND, "dataset could not be decoded"
+            )
+        except BadUids as exc:
+            log.warning("instance_refused", reason="bad_uids", error=str(exc), calling_ae=calling_ae)
+            return "cannot_understand", statuses.failure(statuses.CANNOT_UNDERSTAND_UIDS, str(exc))
+        size = temporary.stat().st_size
+        try:
+            self._spool.commit(temporary, record.study_uid, record.series_uid, record.sop_uid)
+        except OSError as exc:
+            if exc.errno not in _DISK_FULL_ERRNOS:
+                raise
+            log.error("instance_refused", reason="disk_full", study=record.study_uid)
+            return "out_of_resources", statuses.failure(statuses.OUT_OF_RESOURCES, "spool disk full")
+        key = id(event.assoc)
+        with self._lock:
+            first = record.study_uid not in self._studies_by_association.get(key, set())
+        try:
+            is_new = self._index.record_instance(record, self._clock(), first_in_association=first)
+        except RedisError as exc:
+            # The file is safe in the spool; a refusal makes the PACS send it again, and the resend
+            # indexes it, so the study is not left unanalysed.
+            log.error("instance_not_indexed", study=record.study_uid, error=type(exc).__name__)
+            return "index_unavailable", statuses.failure(
+                statuses.OUT_OF_RESOURCES, "study index unavailable, send again later"
+            )
+        with self._lock:
+            self._studies_by_association.setdefault(key, set()).add(record.study_uid)
+        self._metrics.received_bytes.inc(size)
+        log.debug("instance_stored", study=record.study_uid, series=record.series_uid, bytes=size)
+        return ("stored" if is_new else "replaced"), statuses.SUCCESS
+
+
+def _calling_ae(event: Event) -> str:
+    return str(event.assoc.requestor.ae_title).strip()
+
+
+def _peer(event: Event) -> str:
+    requestor = event.assoc.requestor
+    return f"{requestor.address}:{requestor.port}"

@@ -1,0 +1,117 @@
+"""The listener process: ``spinetriage listener``."""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import signal
+import threading
+from types import FrameType
+
+from prometheus_client import CollectorRegistry, start_http_server
+
+from services.listener.ae import configure_pynetdicom, start_server
+from services.listener.completion import CompletionLoop
+from services.listener.dispatch import CeleryPublisher
+from services.listener.handlers import ListenerHandlers
+from services.listener.spool import Spool
+from spinetriage.commands import Command
+from spinetriage.config import Settings, SettingsError
+from spinetriage.logs import configure_logging, get_logger
+from spinetriage.metrics import ListenerMetrics
+from spinetriage.redis_client import connect
+from spinetriage.study_index import StudyIndex
+
+log = get_logger(__name__)
+
+
+def serve(settings: Settings, replica: int = 0) -> None:
+    """Run one listener until SIGTERM or SIGINT."""
+    if settings.redis_url is None:
+        raise SettingsError(
+            "SPINETRIAGE_REDIS_URL: not set; `spinetriage up` starts an embedded Redis for you"
+        )
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    spool = Spool(settings.spool_path, settings.spool_min_free_bytes)
+    spool.prepare()
+    redis = connect(settings.redis_url)
+    index = StudyIndex(redis, settings.completion_quiet_s, settings.completion_grace_s)
+    metrics = ListenerMetrics(CollectorRegistry(), spool.free_bytes)
+    metrics_port = settings.listener_metrics_port + replica if settings.listener_metrics_port else 0
+    metrics_server, _ = start_http_server(metrics_port, settings.metrics_bind, metrics.registry)
+    configure_pynetdicom(spool)
+    server = start_server(settings, ListenerHandlers(spool, index, metrics))
+    publisher = CeleryPublisher(settings.redis_url)
+    loop = CompletionLoop(
+        index,
+        publisher,
+        metrics,
+        poll_s=settings.completion_poll_s,
+        lease_s=settings.completion_dispatch_lease_s,
+    )
+    completion = threading.Thread(target=loop.run_until, args=(stop,), name="completion")
+    completion.start()
+    log.info(
+        "listener_started",
+        ae_title=settings.dicom_ae_title,
+        dicom=f"{settings.dicom_bind}:{server.server_address[1]}",
+        tls=settings.tls_enabled,
+        metrics=f"{settings.metrics_bind}:{metrics_server.server_address[1]}",
+        spool=str(spool.root),
+        replica=replica,
+    )
+    stop.wait()
+    log.info("listener_stopping", replica=replica)
+    server.shutdown()  # closes open associations; their grace periods are recorded
+    completion.join()
+    publisher.close()
+    metrics_server.shutdown()
+    redis.close()
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    def handle(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+
+
+def run(_args: argparse.Namespace, settings: Settings) -> int:
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.listener_processes == 1:
+        serve(settings)
+        return 0
+    return _serve_replicas(settings)
+
+
+def _serve_replicas(settings: Settings) -> int:
+    """Several processes on one port: the kernel spreads associations across them; each serves
+    its metrics on the metrics port plus its replica number."""
+    context = multiprocessing.get_context("spawn")
+    replicas = [
+        context.Process(target=_replica_main, args=(settings, i), name=f"listener-{i}")
+        for i in range(settings.listener_processes)
+    ]
+    for process in replicas:
+        process.start()
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    while not stop.wait(0.5):
+        if any(not process.is_alive() for process in replicas):
+            log.error("listener_replica_exited")
+            break
+    for process in replicas:
+        process.terminate()
+    for process in replicas:
+        process.join()
+    return 0 if stop.is_set() else 1
+
+
+def _replica_main(settings: Settings, replica: int) -> None:
+    configure_logging(settings.log_level, settings.log_format)
+    serve(settings, replica)
+
+
+COMMAND = Command(help="run the DICOM listener (Verification and Storage SCP)", run=run)

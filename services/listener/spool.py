@@ -1,0 +1,67 @@
+"""The spool: ``<root>/<study>/<series>/<sop>.dcm``, each file written under a temporary name,
+fsynced, renamed into place, and its directory fsynced, so a success answer means it is on disk."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+INCOMING = ".incoming"
+
+
+class Spool:
+    def __init__(self, root: Path, min_free_bytes: int) -> None:
+        self.root = root
+        self.incoming = root / INCOMING
+        self.min_free_bytes = min_free_bytes
+
+    def prepare(self) -> None:
+        """Create the spool and clear partial files an interrupted process left behind."""
+        self.incoming.mkdir(parents=True, exist_ok=True)
+        for leftover in self.incoming.iterdir():
+            leftover.unlink(missing_ok=True)
+
+    def free_bytes(self) -> int:
+        return shutil.disk_usage(self.root).free
+
+    def has_room(self) -> bool:
+        return self.free_bytes() >= self.min_free_bytes
+
+    def path_for(self, study_uid: str, series_uid: str, sop_uid: str) -> Path:
+        return self.root / study_uid / series_uid / f"{sop_uid}.dcm"
+
+    def commit(self, temporary: Path, study_uid: str, series_uid: str, sop_uid: str) -> Path:
+        """Make a fully written temporary file durable under its final name; a file already
+        there for the same SOP instance is replaced, never duplicated."""
+        final = self.path_for(study_uid, series_uid, sop_uid)
+        _fsync_file(temporary)
+        _ensure_dir(final.parent)
+        os.replace(temporary, final)
+        _fsync_dir(final.parent)
+        return final
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _ensure_dir(directory: Path) -> None:
+    """Create a series directory and make its entry durable in the study directory too."""
+    if directory.is_dir():
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    _fsync_dir(directory.parent)
+    _fsync_dir(directory.parent.parent)

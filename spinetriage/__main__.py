@@ -1,0 +1,5 @@
+import sys
+
+from spinetriage.cli import main
+
+sys.exit(main())

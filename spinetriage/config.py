@@ -1,0 +1,110 @@
+"""The one settings class. Every variable is read from the environment with the prefix
+``SPINETRIAGE_`` (``SPINETRIAGE_DICOM_PORT=104``); build it once in ``main()`` and pass it down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+GIB = 1024**3
+AE_TITLE_MAX_CHARS = 16
+
+
+class SettingsError(Exception):
+    """Settings that cannot start the service; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SPINETRIAGE_", extra="ignore", frozen=True)
+
+    # Where the service keeps its files: spool and, when embedded, Redis's data.
+    data_dir: Path = Path("var")
+    spool_dir: Path | None = None
+    # Below this much free disk in the spool, instances are refused with 0xA700.
+    spool_min_free_bytes: int = Field(default=2 * GIB, ge=0)
+
+    # Redis: broker, study index and worklist. Unset means start the embedded server.
+    redis_url: str | None = None
+    embedded_redis_port: int = Field(default=16379, ge=1, le=65535)
+    embedded_redis_bind: str = "127.0.0.1"
+
+    dicom_ae_title: str = "SPINETRIAGE"
+    dicom_bind: str = "0.0.0.0"
+    dicom_port: int = Field(default=11112, ge=1, le=65535)
+    # Empty means any calling AE title may associate.
+    dicom_allowed_calling_aes: Annotated[list[str], NoDecode] = []
+    dicom_max_pdu_bytes: int = Field(default=262_144, ge=0)
+    dicom_network_timeout_s: float = Field(default=60.0, gt=0)
+    # Several listener processes may share the DICOM port (SO_REUSEPORT).
+    listener_processes: int = Field(default=1, ge=1, le=64)
+    dicom_tls_cert: Path | None = None
+    dicom_tls_key: Path | None = None
+    dicom_tls_ca: Path | None = None
+
+    # A study is complete when its association ended and nothing came for the grace period,
+    # or when nothing came for the quiet period, whichever is first.
+    completion_quiet_s: float = Field(default=5.0, gt=0)
+    completion_grace_s: float = Field(default=1.0, ge=0)
+    completion_poll_s: float = Field(default=0.2, gt=0)
+    # A claimed study whose task was not confirmed sent within this time is sent again.
+    completion_dispatch_lease_s: float = Field(default=30.0, gt=0)
+
+    metrics_bind: str = "0.0.0.0"
+    listener_metrics_port: int = Field(default=9101, ge=0, le=65535)
+
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("dicom_allowed_calling_aes", mode="before")
+    @classmethod
+    def _split_ae_titles(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [title.strip() for title in value.split(",") if title.strip()]
+        return value
+
+    @field_validator("dicom_ae_title")
+    @classmethod
+    def _check_ae_title(cls, value: str) -> str:
+        if not value.strip() or len(value) > AE_TITLE_MAX_CHARS or "\\" in value:
+            raise ValueError("an AE title is 1 to 16 characters without a backslash")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _check_tls_pair(self) -> Settings:
+        if (self.dicom_tls_cert is None) != (self.dicom_tls_key is None):
+            raise ValueError("SPINETRIAGE_DICOM_TLS_CERT and SPINETRIAGE_DICOM_TLS_KEY go together")
+        if self.dicom_tls_ca is not None and self.dicom_tls_cert is None:
+            raise ValueError("SPINETRIAGE_DICOM_TLS_CA needs SPINETRIAGE_DICOM_TLS_CERT and _KEY")
+        return self
+
+    @property
+    def spool_path(self) -> Path:
+        return self.spool_dir if self.spool_dir is not None else self.data_dir / "spool"
+
+    @property
+    def embedded_redis_dir(self) -> Path:
+        return self.data_dir / "redis"
+
+    @property
+    def tls_enabled(self) -> bool:
+        return self.dicom_tls_cert is not None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning a validation failure into one message per bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"])
+        name = f"SPINETRIAGE_{field.upper()}" if field else "settings"
+        lines.append(f"{name}: {error['msg']}")
+    return "invalid settings:\n  " + "\n  ".join(lines)

@@ -1,0 +1,193 @@
+"""The study index in Redis and the completion state that lets several listeners share it.
+
+Every write is one Lua script call, so one round trip, atomic against the other listener replicas:
+an instance recorded, an association ended, due studies claimed. A claimed study goes to an outbox
+with a lease; it leaves the outbox once its task is sent, and is sent again if the lease runs out
+first (a listener that died between claiming and sending)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+
+from spinetriage import keys
+
+TRIGGER_QUIET = "quiet_period"
+TRIGGER_ASSOCIATION_END = "association_end"
+COMPLETION_TRIGGERS = (TRIGGER_QUIET, TRIGGER_ASSOCIATION_END)
+
+_RECORD_INSTANCE = """
+local is_new = redis.call('HSET', KEYS[4], ARGV[3], ARGV[2])
+if is_new == 1 then
+  redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
+  redis.call('HINCRBY', KEYS[1], 'instances', 1)
+end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[6])
+redis.call('HSETNX', KEYS[1], 'first_received_at', ARGV[4])
+redis.call('HSET', KEYS[1], 'study_instance_uid', ARGV[1], 'last_received_at', ARGV[4],
+           'status', 'receiving', 'completion_trigger', ARGV[9])
+if ARGV[7] == '1' then redis.call('HINCRBY', KEYS[1], 'active_associations', 1) end
+if tonumber(ARGV[8]) > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 10, 9 + 2 * ARGV[8])) end
+redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])
+redis.call('ZADD', KEYS[6], ARGV[5], ARGV[1])
+return is_new
+"""
+
+_ASSOCIATION_ENDED = """
+local active = redis.call('HINCRBY', KEYS[1], 'active_associations', -1)
+if active <= 0 then
+  redis.call('HSET', KEYS[1], 'active_associations', 0)
+  if redis.call('ZADD', KEYS[2], 'XX', 'LT', 'CH', ARGV[2], ARGV[1]) == 1 then
+    redis.call('HSET', KEYS[1], 'completion_trigger', ARGV[3])
+  end
+end
+return active
+"""
+
+_CLAIM_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+local claimed = {}
+for _, uid in ipairs(due) do
+  redis.call('ZREM', KEYS[1], uid)
+  local study = ARGV[4] .. uid
+  local version = redis.call('HINCRBY', study, 'version', 1)
+  redis.call('HSET', study, 'status', 'queued', 'completed_at', ARGV[1])
+  local member = uid .. ' ' .. version
+  redis.call('ZADD', KEYS[2], ARGV[2], member)
+  table.insert(claimed, member)
+  table.insert(claimed, redis.call('HGET', study, 'completion_trigger') or '')
+end
+return claimed
+"""
+
+_RECLAIM_EXPIRED = """
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+for _, member in ipairs(expired) do redis.call('ZADD', KEYS[1], ARGV[2], member) end
+return expired
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceRecord:
+    """What the index keeps of one stored instance. ``study_fields`` may hold patient data:
+    it goes to Redis for the worklist, never to a log line."""
+
+    study_uid: str
+    series_uid: str
+    sop_uid: str
+    calling_ae: str
+    study_fields: Mapping[str, str]
+    series_fields: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadyStudy:
+    """A study version whose completion was claimed and whose task must be sent."""
+
+    study_uid: str
+    version: int
+    trigger: str
+
+    @property
+    def outbox_member(self) -> str:
+        return f"{self.study_uid} {self.version}"
+
+
+class StudyIndex:
+    def __init__(self, redis: Redis, quiet_s: float, grace_s: float) -> None:
+        self._redis = redis
+        self._quiet_s = quiet_s
+        self._grace_s = grace_s
+        self._record = redis.register_script(_RECORD_INSTANCE)
+        self._ended = redis.register_script(_ASSOCIATION_ENDED)
+        self._claim = redis.register_script(_CLAIM_DUE)
+        self._reclaim = redis.register_script(_RECLAIM_EXPIRED)
+
+    def record_instance(self, record: InstanceRecord, now: float, first_in_association: bool) -> bool:
+        """Index one stored instance; returns False when it replaced one already indexed."""
+        uid = record.study_uid
+        pairs = {**record.study_fields, "calling_ae": record.calling_ae}
+        new = self._record(
+            keys=[
+                keys.study(uid),
+                keys.study_series(uid),
+                keys.study_series_counts(uid),
+                keys.study_instances(uid),
+                keys.STUDIES,
+                keys.COMPLETION_PENDING,
+            ],
+            args=[
+                uid,
+                record.series_uid,
+                record.sop_uid,
+                repr(now),
+                repr(now + self._quiet_s),
+                json.dumps(dict(record.series_fields), sort_keys=True),
+                "1" if first_in_association else "0",
+                len(pairs),
+                TRIGGER_QUIET,
+                *(item for pair in pairs.items() for item in pair),
+            ],
+        )
+        return bool(new)
+
+    def association_ended(self, study_uid: str, now: float) -> None:
+        """The association that carried this study has ended: complete it after the grace period
+        unless another association is still sending it."""
+        self._ended(
+            keys=[keys.study(study_uid), keys.COMPLETION_PENDING],
+            args=[study_uid, repr(now + self._grace_s), TRIGGER_ASSOCIATION_END],
+        )
+
+    def claim_due(self, now: float, lease_s: float, limit: int = 100) -> list[ReadyStudy]:
+        """Atomically take the studies whose deadline has passed, each with a new version."""
+        flat = self._claim(
+            keys=[keys.COMPLETION_PENDING, keys.COMPLETION_OUTBOX],
+            args=[repr(now), repr(now + lease_s), limit, keys.study("")],
+        )
+        return [
+            _ready(member, trigger) for member, trigger in zip(flat[::2], flat[1::2], strict=True)
+        ]
+
+    def reclaim_expired(self, now: float, lease_s: float, limit: int = 100) -> list[ReadyStudy]:
+        """Take back claimed studies whose task was never confirmed sent (a listener died)."""
+        members = self._reclaim(
+            keys=[keys.COMPLETION_OUTBOX], args=[repr(now), repr(now + lease_s), limit]
+        )
+        return [_ready(member, "") for member in members]
+
+    def dispatched(self, ready: ReadyStudy) -> None:
+        self._redis.zrem(keys.COMPLETION_OUTBOX, ready.outbox_member)
+
+    def study(self, study_uid: str) -> dict[str, Any]:
+        """The indexed state of one study, with its series and their instance counts."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.hgetall(keys.study(study_uid))
+        pipe.hgetall(keys.study_series(study_uid))
+        pipe.hgetall(keys.study_series_counts(study_uid))
+        study, series, counts = (_decode_map(result) for result in pipe.execute())
+        if not study:
+            return {}
+        study["series"] = {
+            uid: {**json.loads(info), "instances": int(counts.get(uid, 0))}
+            for uid, info in series.items()
+        }
+        return study
+
+
+def _ready(member: bytes | str, trigger: bytes | str) -> ReadyStudy:
+    text = member.decode() if isinstance(member, bytes) else member
+    uid, version = text.rsplit(" ", 1)
+    trig = trigger.decode() if isinstance(trigger, bytes) else trigger
+    return ReadyStudy(study_uid=uid, version=int(version), trigger=trig)
+
+
+def _decode_map(raw: Mapping[Any, Any]) -> dict[str, str]:
+    return {
+        (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+        for k, v in raw.items()
+    }

@@ -1,0 +1,1 @@
+"""Celery workers: the analysis task, DICOM loading and the heuristics."""
