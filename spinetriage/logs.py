@@ -70,6 +70,7 @@ def configure_logging(level: str = "info", fmt: str = "auto") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    logging.captureWarnings(True)
     # pynetdicom at INFO and below prints identifiers and whole datasets.
     logging.getLogger("pynetdicom").setLevel(logging.WARNING)
 

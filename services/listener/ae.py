@@ -6,6 +6,7 @@ import socket
 import ssl
 import tempfile
 import threading
+from pydicom import config as pydicom_config
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
@@ -62,6 +63,9 @@ def configure_pynetdicom(spool: Spool) -> None:
     # memory, so a commit is a rename on the same file system.
     _config.STORE_RECV_CHUNKED_DATASET = True
     tempfile.tempdir = str(spool.incoming)
+    # Values are stored as sent, not validated here; validation warnings would quote values,
+    # patient names and birth dates among them, into the logs.
+    pydicom_config.settings.reading_validation_mode = pydicom_config.IGNORE
     # Identifiers and whole datasets never reach the logs.
     _config.LOG_REQUEST_IDENTIFIERS = False
     _config.LOG_HANDLER_LEVEL = "none"

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
 
 from spinetriage.study_index import InstanceRecord
 
@@ -71,7 +70,7 @@ def _read_header(path: Path) -> Dataset:
         # Elements are converted lazily; convert now so a corrupt one fails here, not later.
         for keyword in _READ_TAGS:
             ds.get(keyword)
-    except (InvalidDicomError, ValueError, KeyError, EOFError, OSError, OverflowError) as exc:
+    except Exception as exc:  # noqa: BLE001 - untrusted bytes: any parse failure means "cannot understand"
         raise UndecodableInstance(type(exc).__name__) from exc
     return ds
 

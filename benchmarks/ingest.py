@@ -1,0 +1,202 @@
+"""Ingest benchmark: the listener against dcmtk's own storescp, same study, same sender.
+
+Sends one synthetic 500-instance MR study (512x512, 16-bit) over loopback with dcmtk's storescu
+to each receiver, once with one association and once with four at a time, and prints instances/s,
+MB/s, the listener's rate as a fraction of storescp's, and the listener's peak resident memory.
+Both receivers write every instance to disk; only the listener fsyncs (storescp cannot)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from spinetriage.embedded_redis import EmbeddedRedis
+from spinetriage.sample_study import SeriesSpec, write_mr_series
+
+INSTANCES = 500
+CONCURRENT = 4
+READY_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Run:
+    receiver: str
+    associations: int
+    instances: int
+    seconds: float
+    megabytes: float
+
+    @property
+    def per_second(self) -> float:
+        return self.instances / self.seconds
+
+    @property
+    def mb_per_second(self) -> float:
+        return self.megabytes / self.seconds
+
+    def line(self) -> str:
+        return (
+            f"{self.receiver:<28} {self.associations} assoc  {self.instances} inst  "
+            f"{self.seconds:6.2f} s  {self.per_second:7.1f} inst/s  {self.mb_per_second:6.1f} MB/s"
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def dcmtk_env() -> dict[str, str]:
+    # Without TCP_NODELAY, dcmtk waits on Nagle's algorithm and runs far slower on loopback.
+    return {**os.environ, "TCP_NODELAY": "1"}
+
+
+def send(port: int, files: list[Path], associations: int) -> float:
+    """storescu, `associations` processes at once, each with its share of the files."""
+    shares = [files[i::associations] for i in range(associations)]
+    started = time.perf_counter()
+    senders = [
+        subprocess.Popen(
+            ["storescu", "-aec", "SPINETRIAGE", "127.0.0.1", str(port), *map(str, share)],
+            env=dcmtk_env(),
+        )
+        for share in shares
+    ]
+    codes = [sender.wait() for sender in senders]
+    elapsed = time.perf_counter() - started
+    if any(codes):
+        raise RuntimeError(f"storescu failed: exit codes {codes}")
+    return elapsed
+
+
+@contextmanager
+def storescp(workdir: Path, forked: bool) -> Iterator[int]:
+    port = free_port()
+    out = workdir / "storescp"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
+    command = ["storescp", "-od", str(out), *(["--fork"] if forked else []), str(port)]
+    process = subprocess.Popen(command, env=dcmtk_env())
+    try:
+        wait_for_port(port)
+        yield port
+    finally:
+        process.terminate()
+        process.wait()
+
+
+@contextmanager
+def listener(workdir: Path, redis_url: str, processes: int) -> Iterator[tuple[int, list[int]]]:
+    port = free_port()
+    spool = workdir / "spool"
+    shutil.rmtree(spool, ignore_errors=True)
+    env = {
+        **os.environ,
+        "SPINETRIAGE_REDIS_URL": redis_url,
+        "SPINETRIAGE_SPOOL_DIR": str(spool),
+        "SPINETRIAGE_SPOOL_MIN_FREE_BYTES": "0",
+        "SPINETRIAGE_DICOM_PORT": str(port),
+        "SPINETRIAGE_DICOM_BIND": "127.0.0.1",
+        "SPINETRIAGE_LISTENER_METRICS_PORT": "0",
+        "SPINETRIAGE_LISTENER_PROCESSES": str(processes),
+        "SPINETRIAGE_LOG_LEVEL": "warning",
+    }
+    process = subprocess.Popen([sys.executable, "-m", "spinetriage", "listener"], env=env)
+    try:
+        wait_for_port(port)
+        yield port, _process_tree(process.pid)
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def _process_tree(pid: int) -> list[int]:
+    time.sleep(0.5)  # let replicas start
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *map(int, children)]
+
+
+def peak_rss_mb(pids: list[int]) -> float:
+    peaks = []
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) / 1024)
+    return max(peaks)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--instances", type=int, default=INSTANCES)
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="spinetriage-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    files = write_mr_series(workdir / "study", SeriesSpec(instances=args.instances))
+    megabytes = sum(path.stat().st_size for path in files) / 1e6
+    redis = EmbeddedRedis(workdir / "redis", free_port())
+    redis.start()
+    try:
+        results = run_all(workdir, redis.url, files, megabytes)
+    finally:
+        redis.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    report(results)
+    return 0
+
+
+def run_all(workdir: Path, redis_url: str, files: list[Path], megabytes: float) -> dict[str, object]:
+    runs: dict[str, Run] = {}
+    n = len(files)
+    with storescp(workdir, forked=False) as port:
+        runs["scp1"] = Run("dcmtk storescp", 1, n, send(port, files, 1), megabytes)
+    with storescp(workdir, forked=True) as port:
+        runs["scp4"] = Run("dcmtk storescp --fork", CONCURRENT, n, send(port, files, CONCURRENT), megabytes)
+    with listener(workdir, redis_url, 1) as (port, pids):
+        send(port, files[: n // 5], 1)
+        rss_fifth = peak_rss_mb(pids)
+        runs["st1"] = Run("spinetriage listener", 1, n, send(port, files, 1), megabytes)
+        send(port, files, 1)
+        rss_after = peak_rss_mb(pids)
+        runs["st4"] = Run("spinetriage listener", CONCURRENT, n, send(port, files, CONCURRENT), megabytes)
+    with listener(workdir, redis_url, 2) as (port, pids):
+        runs["st4x2"] = Run("spinetriage listener x2 proc", CONCURRENT, n, send(port, files, CONCURRENT), megabytes)
+    return {"runs": runs, "rss_fifth": rss_fifth, "rss_after": rss_after, "sent_after": n // 5 + 3 * n}
+
+
+def report(results: dict[str, object]) -> None:
+    runs = results["runs"]
+    assert isinstance(runs, dict)
+    print("\ningest benchmark (loopback, storescu with TCP_NODELAY=1, listener fsync on)")
+    for run in runs.values():
+        print("  " + run.line())
+    print(f"  ratio, 1 association:           {runs['st1'].per_second / runs['scp1'].per_second:.2f} of storescp")
+    print(f"  ratio, {CONCURRENT} associations, 1 process: {runs['st4'].per_second / runs['scp4'].per_second:.2f} of storescp --fork")
+    print(f"  ratio, {CONCURRENT} associations, 2 processes: {runs['st4x2'].per_second / runs['scp4'].per_second:.2f} of storescp --fork")
+    print(f"  listener peak RSS: {results['rss_fifth']:.1f} MB after {runs['st1'].instances // 5} instances, "
+          f"{results['rss_after']:.1f} MB after {results['sent_after']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

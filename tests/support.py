@@ -1,0 +1,57 @@
+"""Small helpers the tests share: free ports, bounded polling, reading the real queue and the
+real metrics endpoint."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import time
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
+from redis import Redis
+
+from spinetriage.task_names import TRIAGE_QUEUE
+
+POLL_TIMEOUT_S = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(condition: Callable[[], Any], timeout_s: float = POLL_TIMEOUT_S) -> Any:
+    """Poll until `condition` returns something truthy, failing after a bounded wait."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"condition not met within {timeout_s} s")
+
+
+def queued_tasks(redis: Redis) -> list[tuple[str, list[Any]]]:
+    """The Celery messages waiting on the triage queue, as (task name, positional args)."""
+    tasks = []
+    for raw in redis.lrange(TRIAGE_QUEUE, 0, -1):
+        message = json.loads(raw)
+        args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+        tasks.append((message["headers"]["task"], args))
+    return tasks
+
+
+def metric(url: str, name: str, **labels: str) -> float:
+    """One sample's value from a Prometheus text endpoint (0 when absent)."""
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return 0.0
