@@ -166,23 +166,36 @@ def main() -> int:
     return 0
 
 
-def run_all(workdir: Path, redis_url: str, files: list[Path], megabytes: float) -> dict[str, object]:
+def run_all(
+    workdir: Path, redis_url: str, files: list[Path], megabytes: float
+) -> dict[str, object]:
     runs: dict[str, Run] = {}
     n = len(files)
     with storescp(workdir, forked=False) as port:
         runs["scp1"] = Run("dcmtk storescp", 1, n, send(port, files, 1), megabytes)
     with storescp(workdir, forked=True) as port:
-        runs["scp4"] = Run("dcmtk storescp --fork", CONCURRENT, n, send(port, files, CONCURRENT), megabytes)
+        runs["scp4"] = Run(
+            "dcmtk storescp --fork", CONCURRENT, n, send(port, files, CONCURRENT), megabytes
+        )
     with listener(workdir, redis_url, 1) as (port, pids):
         send(port, files[: n // 5], 1)
         rss_fifth = peak_rss_mb(pids)
         runs["st1"] = Run("spinetriage listener", 1, n, send(port, files, 1), megabytes)
         send(port, files, 1)
         rss_after = peak_rss_mb(pids)
-        runs["st4"] = Run("spinetriage listener", CONCURRENT, n, send(port, files, CONCURRENT), megabytes)
+        runs["st4"] = Run(
+            "spinetriage listener", CONCURRENT, n, send(port, files, CONCURRENT), megabytes
+        )
     with listener(workdir, redis_url, 2) as (port, pids):
-        runs["st4x2"] = Run("spinetriage listener x2 proc", CONCURRENT, n, send(port, files, CONCURRENT), megabytes)
-    return {"runs": runs, "rss_fifth": rss_fifth, "rss_after": rss_after, "sent_after": n // 5 + 3 * n}
+        runs["st4x2"] = Run(
+            "spinetriage listener x2 proc", CONCURRENT, n, send(port, files, CONCURRENT), megabytes
+        )
+    return {
+        "runs": runs,
+        "rss_fifth": rss_fifth,
+        "rss_after": rss_after,
+        "sent_after": n // 5 + 3 * n,
+    }
 
 
 def report(results: dict[str, object]) -> None:
@@ -191,11 +204,18 @@ def report(results: dict[str, object]) -> None:
     print("\ningest benchmark (loopback, storescu with TCP_NODELAY=1, listener fsync on)")
     for run in runs.values():
         print("  " + run.line())
-    print(f"  ratio, 1 association:           {runs['st1'].per_second / runs['scp1'].per_second:.2f} of storescp")
-    print(f"  ratio, {CONCURRENT} associations, 1 process: {runs['st4'].per_second / runs['scp4'].per_second:.2f} of storescp --fork")
-    print(f"  ratio, {CONCURRENT} associations, 2 processes: {runs['st4x2'].per_second / runs['scp4'].per_second:.2f} of storescp --fork")
-    print(f"  listener peak RSS: {results['rss_fifth']:.1f} MB after {runs['st1'].instances // 5} instances, "
-          f"{results['rss_after']:.1f} MB after {results['sent_after']}")
+    ratios = [
+        ("1 association", "st1", "scp1"),
+        (f"{CONCURRENT} associations, 1 process", "st4", "scp4"),
+        (f"{CONCURRENT} associations, 2 processes", "st4x2", "scp4"),
+    ]
+    for label, ours, theirs in ratios:
+        ratio = runs[ours].per_second / runs[theirs].per_second
+        print(f"  ratio, {label + ':':<34} {ratio:.2f} of {runs[theirs].receiver}")
+    print(
+        f"  listener peak RSS: {results['rss_fifth']:.1f} MB after {results['sent_fifth']} "
+        f"instances, {results['rss_after']:.1f} MB after {results['sent_after']}"
+    )
 
 
 if __name__ == "__main__":

@@ -49,7 +49,10 @@ def _discover_commands() -> dict[str, Command]:
 
 
 def _parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="spinetriage", description="Triage of spine MR and CT studies for epidural cord compression.")
+    parser = argparse.ArgumentParser(
+        prog="spinetriage",
+        description="Triage of spine MR and CT studies for epidural cord compression.",
+    )
     parser.add_argument("--version", action="version", version=f"spinetriage {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, command in sorted(commands.items()):

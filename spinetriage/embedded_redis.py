@@ -39,7 +39,8 @@ class EmbeddedRedis:
             "--loglevel", "warning",
             "--logfile", str((self.data_dir / "redis.log").resolve()),
         ]  # fmt: skip
-        self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+        # Its own session: a Ctrl-C meant for `up` must not stop Redis before the services.
+        self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)
         self._wait_until_ready()
 
     def stop(self) -> None:
@@ -55,18 +56,18 @@ class EmbeddedRedis:
 
     def _wait_until_ready(self) -> None:
         assert self._process is not None
-        client = Redis(host=self.bind, port=self.port, socket_connect_timeout=0.5)
         deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(
-                    f"embedded Redis exited with {self._process.returncode}; "
-                    f"see {self.data_dir / 'redis.log'} (is port {self.port} taken?)"
-                )
-            try:
-                if client.ping():
-                    return
-            except RedisConnectionError:
-                time.sleep(0.05)
+        with Redis(host=self.bind, port=self.port, socket_connect_timeout=0.5) as client:
+            while time.monotonic() < deadline:
+                if self._process.poll() is not None:
+                    raise RuntimeError(
+                        f"embedded Redis exited with {self._process.returncode}; "
+                        f"see {self.data_dir / 'redis.log'} (is port {self.port} taken?)"
+                    )
+                try:
+                    if client.ping():
+                        return
+                except RedisConnectionError:
+                    time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"embedded Redis did not answer on port {self.port}")

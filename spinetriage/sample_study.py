@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import MRImageStorage, ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian, MRImageStorage, generate_uid
 
 UID_ROOT = "1.2.826.0.1.3680043.10.1437."  # example root; synthetic data only
 
@@ -54,7 +54,8 @@ def write_mr_series(
 
 def _gradient(rows: int, columns: int) -> np.ndarray:
     y, x = np.mgrid[0:rows, 0:columns]
-    return ((x + y) * (2000 / (rows + columns))).astype(np.uint16)
+    gradient: np.ndarray = ((x + y) * (2000 / (rows + columns))).astype(np.uint16)
+    return gradient
 
 
 def _mr_dataset(
@@ -68,7 +69,7 @@ def _mr_dataset(
     sop_uid = new_uid()
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = MRImageStorage
-    meta.MediaStorageSOPInstanceUID = sop_uid
+    meta.MediaStorageSOPInstanceUID = UID(sop_uid)
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds = Dataset()
     ds.file_meta = meta

@@ -107,7 +107,9 @@ class StudyIndex:
         self._claim = redis.register_script(_CLAIM_DUE)
         self._reclaim = redis.register_script(_RECLAIM_EXPIRED)
 
-    def record_instance(self, record: InstanceRecord, now: float, first_in_association: bool) -> bool:
+    def record_instance(
+        self, record: InstanceRecord, now: float, first_in_association: bool
+    ) -> bool:
         """Index one stored instance; returns False when it replaced one already indexed."""
         uid = record.study_uid
         pairs = {**record.study_fields, "calling_ae": record.calling_ae}
@@ -172,11 +174,13 @@ class StudyIndex:
         study, series, counts = (_decode_map(result) for result in pipe.execute())
         if not study:
             return {}
-        study["series"] = {
-            uid: {**json.loads(info), "instances": int(counts.get(uid, 0))}
-            for uid, info in series.items()
+        return {
+            **study,
+            "series": {
+                uid: {**json.loads(info), "instances": int(counts.get(uid, 0))}
+                for uid, info in series.items()
+            },
         }
-        return study
 
 
 def _ready(member: bytes | str, trigger: bytes | str) -> ReadyStudy:

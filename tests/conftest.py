@@ -16,6 +16,7 @@ from redis import Redis
 from spinetriage.embedded_redis import EmbeddedRedis
 from tests.support import free_port, wait_for
 
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """SPINETRIAGE_TEST_REDIS_URL (a disposable Redis: tests flush it) or an embedded server."""

@@ -6,13 +6,14 @@ import socket
 import ssl
 import tempfile
 import threading
+
 from pydicom import config as pydicom_config
 from pydicom.uid import (
+    JPEG2000,
     DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
-    JPEG2000,
     JPEG2000Lossless,
     JPEGBaseline8Bit,
     JPEGExtended12Bit,
@@ -53,6 +54,7 @@ class SharedPortServer(ThreadedAssociationServer):
     spreads new connections across them."""
 
     def server_bind(self) -> None:
+        assert self.socket is not None
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         super().server_bind()
 
@@ -82,6 +84,7 @@ def build_ae(settings: Settings) -> AE:
         ae.require_calling_aet = settings.dicom_allowed_calling_aes
     ae.add_supported_context(Verification, TRANSFER_SYNTAXES[:3])
     for context in AllStoragePresentationContexts:
+        assert context.abstract_syntax is not None
         ae.add_supported_context(context.abstract_syntax, TRANSFER_SYNTAXES)
     return ae
 

@@ -29,6 +29,7 @@ class CompletionLoop:
         index: StudyIndex,
         publisher: TaskPublisher,
         metrics: ListenerMetrics,
+        *,
         poll_s: float,
         lease_s: float,
         clock: Callable[[], float] = time.time,
@@ -57,7 +58,7 @@ class CompletionLoop:
     def _dispatch(self, study: ReadyStudy) -> bool:
         try:
             self._publisher.send_analysis(study)
-        except Exception as exc:  # noqa: BLE001 - any broker failure: the lease makes us retry
+        except Exception as exc:
             self._metrics.dispatch_failures.inc()
             log.error("analysis_not_sent", study=study.study_uid, error=type(exc).__name__)
             return False

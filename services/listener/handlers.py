@@ -12,15 +12,16 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 from pydicom import Dataset
 from pynetdicom import evt
-from pynetdicom.events import Event
+from pynetdicom.dimse_primitives import C_STORE
+from pynetdicom.events import Event, EventHandlerType
 from redis.exceptions import RedisError
 
 from services.listener import statuses
-from services.listener.instance import BadUids, UndecodableInstance, read_instance
+from services.listener.instance import BadUidsError, UndecodableInstanceError, read_instance
 from services.listener.spool import Spool
 from spinetriage.logs import get_logger
 from spinetriage.metrics import ListenerMetrics
@@ -49,7 +50,7 @@ class ListenerHandlers:
         self._studies_by_association: dict[int, set[str]] = {}
         self._lock = threading.Lock()
 
-    def bindings(self) -> list[tuple[Any, Callable[..., Any]]]:
+    def bindings(self) -> list[EventHandlerType]:
         return [
             (evt.EVT_C_STORE, self.on_c_store),
             (evt.EVT_ACCEPTED, self.on_accepted),
@@ -82,7 +83,9 @@ class ListenerHandlers:
                 self._index.association_ended(study_uid, now)
             except RedisError as exc:
                 # The quiet period still completes the study once Redis is back.
-                log.warning("association_end_not_recorded", study=study_uid, error=type(exc).__name__)
+                log.warning(
+                    "association_end_not_recorded", study=study_uid, error=type(exc).__name__
+                )
 
     def _store(self, event: Event, temporary: Path) -> tuple[str, Status]:
         calling_ae = _calling_ae(event)
@@ -91,15 +94,20 @@ class ListenerHandlers:
             return "out_of_resources", statuses.failure(
                 statuses.OUT_OF_RESOURCES, "spool disk below its free-space watermark"
             )
+        request = cast(C_STORE, event.request)
         try:
-            record = read_instance(temporary, str(event.request.AffectedSOPInstanceUID), calling_ae)
-        except UndecodableInstance as exc:
-            log.warning("instance_refused", reason="undecodable", error=str(exc), calling_ae=calling_ae)
+            record = read_instance(temporary, str(request.AffectedSOPInstanceUID), calling_ae)
+        except UndecodableInstanceError as exc:
+            log.warning(
+                "instance_refused", reason="undecodable", error=str(exc), calling_ae=calling_ae
+            )
             return "cannot_understand", statuses.failure(
                 statuses.CANNOT_UNDERSTAND, "dataset could not be decoded"
             )
-        except BadUids as exc:
-            log.warning("instance_refused", reason="bad_uids", error=str(exc), calling_ae=calling_ae)
+        except BadUidsError as exc:
+            log.warning(
+                "instance_refused", reason="bad_uids", error=str(exc), calling_ae=calling_ae
+            )
             return "cannot_understand", statuses.failure(statuses.CANNOT_UNDERSTAND_UIDS, str(exc))
         size = temporary.stat().st_size
         try:
@@ -108,7 +116,9 @@ class ListenerHandlers:
             if exc.errno not in _DISK_FULL_ERRNOS:
                 raise
             log.error("instance_refused", reason="disk_full", study=record.study_uid)
-            return "out_of_resources", statuses.failure(statuses.OUT_OF_RESOURCES, "spool disk full")
+            return "out_of_resources", statuses.failure(
+                statuses.OUT_OF_RESOURCES, "spool disk full"
+            )
         key = id(event.assoc)
         with self._lock:
             first = record.study_uid not in self._studies_by_association.get(key, set())

@@ -36,11 +36,11 @@ _UID_TAGS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
 _READ_TAGS = [*_UID_TAGS, *_STUDY_TAGS, *_SERIES_TAGS]
 
 
-class UndecodableInstance(Exception):
+class UndecodableInstanceError(Exception):
     """The dataset could not be parsed."""
 
 
-class BadUids(Exception):
+class BadUidsError(Exception):
     """A required UID is missing, malformed, or differs from the C-STORE request."""
 
 
@@ -53,7 +53,7 @@ def read_instance(path: Path, expected_sop_uid: str, calling_ae: str) -> Instanc
     ds = _read_header(path)
     study_uid, series_uid, sop_uid = (_uid(ds, keyword) for keyword in _UID_TAGS)
     if sop_uid != expected_sop_uid:
-        raise BadUids("SOP Instance UID differs from the C-STORE request")
+        raise BadUidsError("SOP Instance UID differs from the C-STORE request")
     return InstanceRecord(
         study_uid=study_uid,
         series_uid=series_uid,
@@ -70,17 +70,17 @@ def _read_header(path: Path) -> Dataset:
         # Elements are converted lazily; convert now so a corrupt one fails here, not later.
         for keyword in _READ_TAGS:
             ds.get(keyword)
-    except Exception as exc:  # noqa: BLE001 - untrusted bytes: any parse failure means "cannot understand"
-        raise UndecodableInstance(type(exc).__name__) from exc
+    except Exception as exc:
+        raise UndecodableInstanceError(type(exc).__name__) from exc
     return ds
 
 
 def _uid(ds: Dataset, keyword: str) -> str:
     value = str(ds.get(keyword, "") or "").strip()
     if not value:
-        raise BadUids(f"{keyword} missing")
+        raise BadUidsError(f"{keyword} missing")
     if not is_valid_uid(value):
-        raise BadUids(f"{keyword} is not a valid UID")
+        raise BadUidsError(f"{keyword} is not a valid UID")
     return value
 
 

@@ -52,9 +52,12 @@ def test_each_study_version_is_sent_once(
     wait_for(lambda: len(queued_tasks(redis)) == 2)
     wait_for(lambda: settled(redis))
     assert queued_tasks(redis) == [(ANALYZE_STUDY, [uid, 2]), (ANALYZE_STUDY, [uid, 1])]
-    assert metric(
-        listener.metrics_url, "spinetriage_studies_completed_total", trigger="association_end"
-    ) == 2
+    assert (
+        metric(
+            listener.metrics_url, "spinetriage_studies_completed_total", trigger="association_end"
+        )
+        == 2
+    )
 
 
 def test_concurrent_associations_on_two_replicas_complete_the_study_once(
@@ -77,9 +80,7 @@ def test_concurrent_associations_on_two_replicas_complete_the_study_once(
         except BaseException as exc:  # the assertion is re-raised in the test thread
             errors.append(exc)
 
-    threads = [
-        threading.Thread(target=carry, args=(replicas[i], paths[i::2])) for i in range(2)
-    ]
+    threads = [threading.Thread(target=carry, args=(replicas[i], paths[i::2])) for i in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -111,6 +112,7 @@ def test_quiet_period_completes_a_study_whose_association_stays_open(
     wait_for(lambda: redis.hget(keys.study(uid), "active_associations") == b"0")
     assert settled(redis)
     assert queued_tasks(redis) == [(ANALYZE_STUDY, [uid, 1])]
-    assert metric(
-        listener.metrics_url, "spinetriage_studies_completed_total", trigger="quiet_period"
-    ) == 1
+    assert (
+        metric(listener.metrics_url, "spinetriage_studies_completed_total", trigger="quiet_period")
+        == 1
+    )
