@@ -11,6 +11,7 @@ import argparse
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,10 +21,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from spinetriage.dcmtk import find_tool, loopback_env
 from spinetriage.embedded_redis import EmbeddedRedis
 from spinetriage.sample_study import SeriesSpec, write_mr_series
 
 INSTANCES = 500
+REPEATS = 3
+# Instances far larger than the PDU and the page cache's write-back batches: 32 MiB each.
+LARGE = SeriesSpec(instances=3, rows=4096, columns=4096, description="LARGE")
 CONCURRENT = 4
 READY_TIMEOUT_S = 30.0
 
@@ -67,9 +72,11 @@ def wait_for_port(port: int) -> None:
     raise RuntimeError(f"nothing listens on port {port}")
 
 
-def dcmtk_env() -> dict[str, str]:
-    # Without TCP_NODELAY, dcmtk waits on Nagle's algorithm and runs far slower on loopback.
-    return {**os.environ, "TCP_NODELAY": "1"}
+def dcmtk(name: str) -> str:
+    path = find_tool(name)
+    if path is None:
+        raise SystemExit(f"bench: dcmtk's {name} is not on PATH (Debian package dcmtk)")
+    return path
 
 
 def send(port: int, files: list[Path], associations: int) -> float:
@@ -78,8 +85,16 @@ def send(port: int, files: list[Path], associations: int) -> float:
     started = time.perf_counter()
     senders = [
         subprocess.Popen(
-            ["storescu", "-aec", "SPINETRIAGE", "127.0.0.1", str(port), *map(str, share)],
-            env=dcmtk_env(),
+            [
+                dcmtk("storescu"),
+                "-q",
+                "-aec",
+                "SPINETRIAGE",
+                "127.0.0.1",
+                str(port),
+                *map(str, share),
+            ],
+            env=loopback_env(),
         )
         for share in shares
     ]
@@ -96,8 +111,8 @@ def storescp(workdir: Path, forked: bool) -> Iterator[int]:
     out = workdir / "storescp"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
-    command = ["storescp", "-od", str(out), *(["--fork"] if forked else []), str(port)]
-    process = subprocess.Popen(command, env=dcmtk_env())
+    command = [dcmtk("storescp"), "-q", "-od", str(out), *(["--fork"] if forked else []), str(port)]
+    process = subprocess.Popen(command, env=loopback_env())
     try:
         wait_for_port(port)
         yield port
@@ -109,7 +124,7 @@ def storescp(workdir: Path, forked: bool) -> Iterator[int]:
 @contextmanager
 def listener(workdir: Path, redis_url: str, processes: int) -> Iterator[tuple[int, list[int]]]:
     port = free_port()
-    spool = workdir / "spool"
+    spool = workdir / f"spool-{port}"
     shutil.rmtree(spool, ignore_errors=True)
     env = {
         **os.environ,
@@ -169,33 +184,46 @@ def main() -> int:
 def run_all(
     workdir: Path, redis_url: str, files: list[Path], megabytes: float
 ) -> dict[str, object]:
-    runs: dict[str, Run] = {}
+    """Each receiver stays up while the sends alternate between them, REPEATS times; the median
+    time counts, so a noisy moment on the machine hits both sides alike."""
     n = len(files)
-    with storescp(workdir, forked=False) as port:
-        runs["scp1"] = Run("dcmtk storescp", 1, n, send(port, files, 1), megabytes)
-    with storescp(workdir, forked=True) as port:
-        runs["scp4"] = Run(
-            "dcmtk storescp --fork", CONCURRENT, n, send(port, files, CONCURRENT), megabytes
-        )
-    with listener(workdir, redis_url, 1) as (port, pids):
-        send(port, files[: n // 5], 1)
+    large = write_mr_series(workdir / "large", LARGE)
+    runs: dict[str, Run] = {}
+    with storescp(workdir, forked=False) as scp, listener(workdir, redis_url, 1) as (ours, pids):
+        send(ours, files[: n // 5], 1)
         rss_fifth = peak_rss_mb(pids)
-        runs["st1"] = Run("spinetriage listener", 1, n, send(port, files, 1), megabytes)
-        send(port, files, 1)
+        times = alternate([(scp, 1), (ours, 1)], files)
+        runs["scp1"] = Run("dcmtk storescp", 1, n, times[0], megabytes)
+        runs["st1"] = Run("spinetriage listener", 1, n, times[1], megabytes)
         rss_after = peak_rss_mb(pids)
-        runs["st4"] = Run(
-            "spinetriage listener", CONCURRENT, n, send(port, files, CONCURRENT), megabytes
-        )
-    with listener(workdir, redis_url, 2) as (port, pids):
-        runs["st4x2"] = Run(
-            "spinetriage listener x2 proc", CONCURRENT, n, send(port, files, CONCURRENT), megabytes
-        )
+        send(ours, large, 1)
+        rss_large = peak_rss_mb(pids)
+    with (
+        storescp(workdir, forked=True) as scp,
+        listener(workdir, redis_url, 1) as (one, _),
+        listener(workdir, redis_url, 2) as (two, _),
+    ):
+        times = alternate([(scp, CONCURRENT), (one, CONCURRENT), (two, CONCURRENT)], files)
+        runs["scp4"] = Run("dcmtk storescp --fork", CONCURRENT, n, times[0], megabytes)
+        runs["st4"] = Run("spinetriage listener", CONCURRENT, n, times[1], megabytes)
+        runs["st4x2"] = Run("spinetriage listener x2 proc", CONCURRENT, n, times[2], megabytes)
     return {
         "runs": runs,
         "rss_fifth": rss_fifth,
+        "sent_fifth": n // 5,
         "rss_after": rss_after,
-        "sent_after": n // 5 + 3 * n,
+        "sent_after": n // 5 + REPEATS * n,
+        "rss_large": rss_large,
     }
+
+
+def alternate(targets: list[tuple[int, int]], files: list[Path]) -> list[float]:
+    """Median seconds per (port, associations) target, sending to each in turn."""
+    times: list[list[float]] = [[] for _ in targets]
+    for _ in range(REPEATS):
+        for i, (port, associations) in enumerate(targets):
+            times[i].append(send(port, files, associations))
+    return [statistics.median(samples) for samples in times]
 
 
 def report(results: dict[str, object]) -> None:
@@ -214,7 +242,9 @@ def report(results: dict[str, object]) -> None:
         print(f"  ratio, {label + ':':<34} {ratio:.2f} of {runs[theirs].receiver}")
     print(
         f"  listener peak RSS: {results['rss_fifth']:.1f} MB after {results['sent_fifth']} "
-        f"instances, {results['rss_after']:.1f} MB after {results['sent_after']}"
+        f"instances, {results['rss_after']:.1f} MB after {results['sent_after']}, "
+        f"{results['rss_large']:.1f} MB after {LARGE.instances} more of "
+        f"{LARGE.rows * LARGE.columns * 2 / 2**20:.0f} MiB each"
     )
 
 

@@ -95,6 +95,8 @@ class ListenerHandlers:
                 statuses.OUT_OF_RESOURCES, "spool disk below its free-space watermark"
             )
         request = cast(C_STORE, event.request)
+        # The disk flush runs while the header is parsed; the file is renamed only after both.
+        synced = self._spool.start_sync(temporary)
         try:
             record = read_instance(temporary, str(request.AffectedSOPInstanceUID), calling_ae)
         except UndecodableInstanceError as exc:
@@ -111,7 +113,9 @@ class ListenerHandlers:
             return "cannot_understand", statuses.failure(statuses.CANNOT_UNDERSTAND_UIDS, str(exc))
         size = temporary.stat().st_size
         try:
-            self._spool.commit(temporary, record.study_uid, record.series_uid, record.sop_uid)
+            self._spool.commit(
+                temporary, synced, record.study_uid, record.series_uid, record.sop_uid
+            )
         except OSError as exc:
             if exc.errno not in _DISK_FULL_ERRNOS:
                 raise

@@ -67,6 +67,7 @@ def serve(settings: Settings, replica: int = 0) -> None:
     completion.join()
     publisher.close()
     metrics_server.shutdown()
+    spool.close()
     redis.close()
 
 

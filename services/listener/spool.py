@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 INCOMING = ".incoming"
+# fsyncs in flight at once; each association has at most one instance being committed.
+SYNC_THREADS = 8
 
 
 class Spool:
@@ -15,6 +18,7 @@ class Spool:
         self.root = root
         self.incoming = root / INCOMING
         self.min_free_bytes = min_free_bytes
+        self._syncer = ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="spool-fsync")
 
     def prepare(self) -> None:
         """Create the spool and clear partial files an interrupted process left behind."""
@@ -31,15 +35,24 @@ class Spool:
     def path_for(self, study_uid: str, series_uid: str, sop_uid: str) -> Path:
         return self.root / study_uid / series_uid / f"{sop_uid}.dcm"
 
-    def commit(self, temporary: Path, study_uid: str, series_uid: str, sop_uid: str) -> Path:
-        """Make a fully written temporary file durable under its final name; a file already
-        there for the same SOP instance is replaced, never duplicated."""
+    def start_sync(self, temporary: Path) -> Future[None]:
+        """Begin flushing a received file to disk, so the caller can parse it meanwhile."""
+        return self._syncer.submit(_fsync_file, temporary)
+
+    def commit(
+        self, temporary: Path, synced: Future[None], study_uid: str, series_uid: str, sop_uid: str
+    ) -> Path:
+        """Once `synced` (from start_sync) is done, move the file to its final name durably; a
+        file already there for the same SOP instance is replaced, never duplicated."""
         final = self.path_for(study_uid, series_uid, sop_uid)
-        _fsync_file(temporary)
+        synced.result()
         _ensure_dir(final.parent)
         os.replace(temporary, final)
         _fsync_dir(final.parent)
         return final
+
+    def close(self) -> None:
+        self._syncer.shutdown(wait=True)
 
 
 def _fsync_file(path: Path) -> None:
