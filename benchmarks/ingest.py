@@ -82,6 +82,9 @@ def dcmtk(name: str) -> str:
 def send(port: int, files: list[Path], associations: int) -> float:
     """storescu, `associations` processes at once, each with its share of the files."""
     shares = [files[i::associations] for i in range(associations)]
+    # Start from clean page cache: dirty data another receiver left behind would otherwise be
+    # flushed by the listener's fsyncs (ext4 commits it in the same journal transaction).
+    os.sync()
     started = time.perf_counter()
     senders = [
         subprocess.Popen(

@@ -30,6 +30,7 @@ from pynetdicom.transport import AssociationSocket, RequestHandler, ThreadedAsso
 
 from services.listener.handlers import ListenerHandlers
 from services.listener.spool import Spool
+from services.listener.store_response import ListenerDIMSE
 from spinetriage.config import Settings
 
 # Stored exactly as received: the first of the requestor's proposals found here is accepted.
@@ -75,8 +76,9 @@ class ListenerSocket(AssociationSocket):
 class ListenerRequestHandler(RequestHandler):
     def _create_association(self) -> Association:
         assoc = super()._create_association()
-        # Same socket and state, faster receive path.
+        # Same objects and state, with the faster receive and response paths.
         assoc.dul.socket.__class__ = ListenerSocket
+        assoc.dimse.__class__ = ListenerDIMSE
         assoc.dul._run_loop_delay = DUL_IDLE_SLEEP_S
         return assoc
 
