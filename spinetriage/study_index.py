@@ -26,7 +26,7 @@ if is_new == 1 then
   redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
   redis.call('HINCRBY', KEYS[1], 'instances', 1)
 end
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[6])
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[2], ARGV[2], ARGV[6]) end
 redis.call('HSETNX', KEYS[1], 'first_received_at', ARGV[4])
 redis.call('HSET', KEYS[1], 'study_instance_uid', ARGV[1], 'last_received_at', ARGV[4],
            'status', 'receiving', 'completion_trigger', ARGV[9])
@@ -108,11 +108,21 @@ class StudyIndex:
         self._reclaim = redis.register_script(_RECLAIM_EXPIRED)
 
     def record_instance(
-        self, record: InstanceRecord, now: float, first_in_association: bool
+        self,
+        record: InstanceRecord,
+        now: float,
+        first_in_association: bool,
+        describe_series: bool = True,
     ) -> bool:
-        """Index one stored instance; returns False when it replaced one already indexed."""
+        """Index one stored instance; returns False when it replaced one already indexed.
+
+        The study's fields are written with the first instance an association carries of it,
+        the series' with the first of that series: later instances only count and time."""
         uid = record.study_uid
-        pairs = {**record.study_fields, "calling_ae": record.calling_ae}
+        pairs = (
+            {**record.study_fields, "calling_ae": record.calling_ae} if first_in_association else {}
+        )
+        series = json.dumps(dict(record.series_fields), sort_keys=True) if describe_series else ""
         new = self._record(
             keys=[
                 keys.study(uid),
@@ -128,7 +138,7 @@ class StudyIndex:
                 record.sop_uid,
                 repr(now),
                 repr(now + self._quiet_s),
-                json.dumps(dict(record.series_fields), sort_keys=True),
+                series,
                 "1" if first_in_association else "0",
                 len(pairs),
                 TRIGGER_QUIET,

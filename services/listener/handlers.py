@@ -11,6 +11,8 @@ import errno
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
@@ -25,7 +27,7 @@ from services.listener.instance import BadUidsError, UndecodableInstanceError, r
 from services.listener.spool import Spool
 from spinetriage.logs import get_logger
 from spinetriage.metrics import ListenerMetrics
-from spinetriage.study_index import StudyIndex
+from spinetriage.study_index import InstanceRecord, StudyIndex
 
 log = get_logger(__name__)
 
@@ -33,8 +35,17 @@ _DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 Status = int | Dataset
 
 
+@dataclass
+class _Carried:
+    """What one open association has carried so far: enough to describe each study and series
+    to the index once, and to know which studies to complete when it ends."""
+
+    studies: set[str] = field(default_factory=set)
+    series: set[str] = field(default_factory=set)
+
+
 class ListenerHandlers:
-    """Holds, per open association, only the set of study UIDs it has carried."""
+    """Holds, per open association, only the UIDs of the studies and series it has carried."""
 
     def __init__(
         self,
@@ -47,7 +58,7 @@ class ListenerHandlers:
         self._index = index
         self._metrics = metrics
         self._clock = clock
-        self._studies_by_association: dict[int, set[str]] = {}
+        self._carried: dict[int, _Carried] = {}
         self._lock = threading.Lock()
 
     def bindings(self) -> list[EventHandlerType]:
@@ -67,6 +78,8 @@ class ListenerHandlers:
 
     def on_accepted(self, event: Event) -> None:
         self._metrics.associations.labels("accepted").inc()
+        with self._lock:
+            self._carried[id(event.assoc)] = _Carried()
         log.info("association_accepted", calling_ae=_calling_ae(event), peer=_peer(event))
 
     def on_rejected(self, event: Event) -> None:
@@ -76,9 +89,9 @@ class ListenerHandlers:
     def on_connection_closed(self, event: Event) -> None:
         """Start the short grace period for every study this association carried."""
         with self._lock:
-            studies = self._studies_by_association.pop(id(event.assoc), set())
+            carried = self._carried.pop(id(event.assoc), _Carried())
         now = self._clock()
-        for study_uid in studies:
+        for study_uid in carried.studies:
             try:
                 self._index.association_ended(study_uid, now)
             except RedisError as exc:
@@ -94,11 +107,11 @@ class ListenerHandlers:
             return "out_of_resources", statuses.failure(
                 statuses.OUT_OF_RESOURCES, "spool disk below its free-space watermark"
             )
-        request = cast(C_STORE, event.request)
         # The disk flush runs while the header is parsed; the file is renamed only after both.
         synced = self._spool.start_sync(temporary)
+        sop_uid = str(cast(C_STORE, event.request).AffectedSOPInstanceUID)
         try:
-            record = read_instance(temporary, str(request.AffectedSOPInstanceUID), calling_ae)
+            record = read_instance(temporary, sop_uid, calling_ae)
         except UndecodableInstanceError as exc:
             log.warning(
                 "instance_refused", reason="undecodable", error=str(exc), calling_ae=calling_ae
@@ -111,6 +124,11 @@ class ListenerHandlers:
                 "instance_refused", reason="bad_uids", error=str(exc), calling_ae=calling_ae
             )
             return "cannot_understand", statuses.failure(statuses.CANNOT_UNDERSTAND_UIDS, str(exc))
+        return self._persist(event, temporary, synced, record)
+
+    def _persist(
+        self, event: Event, temporary: Path, synced: Future[None], record: InstanceRecord
+    ) -> tuple[str, Status]:
         size = temporary.stat().st_size
         try:
             self._spool.commit(
@@ -123,11 +141,8 @@ class ListenerHandlers:
             return "out_of_resources", statuses.failure(
                 statuses.OUT_OF_RESOURCES, "spool disk full"
             )
-        key = id(event.assoc)
-        with self._lock:
-            first = record.study_uid not in self._studies_by_association.get(key, set())
         try:
-            is_new = self._index.record_instance(record, self._clock(), first_in_association=first)
+            is_new = self._index_instance(event, record)
         except RedisError as exc:
             # The file is safe in the spool; a refusal makes the PACS send it again, and the resend
             # indexes it, so the study is not left unanalysed.
@@ -135,11 +150,27 @@ class ListenerHandlers:
             return "index_unavailable", statuses.failure(
                 statuses.OUT_OF_RESOURCES, "study index unavailable, send again later"
             )
-        with self._lock:
-            self._studies_by_association.setdefault(key, set()).add(record.study_uid)
         self._metrics.received_bytes.inc(size)
         log.debug("instance_stored", study=record.study_uid, series=record.series_uid, bytes=size)
         return ("stored" if is_new else "replaced"), statuses.SUCCESS
+
+    def _index_instance(self, event: Event, record: InstanceRecord) -> bool:
+        """Index the instance, describing its study and series only the first time this
+        association carries them; True when the instance is new to the study."""
+        with self._lock:
+            carried = self._carried.setdefault(id(event.assoc), _Carried())
+            first_of_study = record.study_uid not in carried.studies
+            first_of_series = record.series_uid not in carried.series
+        is_new = self._index.record_instance(
+            record,
+            self._clock(),
+            first_in_association=first_of_study,
+            describe_series=first_of_series,
+        )
+        with self._lock:
+            carried.studies.add(record.study_uid)
+            carried.series.add(record.series_uid)
+        return is_new
 
 
 def _calling_ae(event: Event) -> str:

@@ -116,3 +116,23 @@ def test_new_instances_after_completion_make_a_new_version(redis: Redis) -> None
     index.dispatched(first)
     index.record_instance(record("1.2.3.1.2"), 300.0, True)
     assert index.claim_due(300.0 + QUIET_S, LEASE_S) == [ReadyStudy("1.2.3", 2, TRIGGER_QUIET)]
+
+
+def test_later_instances_of_an_association_only_count(redis: Redis) -> None:
+    """Instances after the first of a study and series in one association add to the counts and
+    times without rewriting the study's or the series' description."""
+    index = make_index(redis)
+    index.record_instance(record("1.2.3.1.1"), 100.0, first_in_association=True)
+    later = InstanceRecord(
+        study_uid="1.2.3",
+        series_uid="1.2.3.1",
+        sop_uid="1.2.3.1.2",
+        calling_ae="OTHER",
+        study_fields={"study_description": "CHANGED"},
+        series_fields={"description": "CHANGED"},
+    )
+    index.record_instance(later, 101.0, first_in_association=False, describe_series=False)
+    study = index.study("1.2.3")
+    assert (study["study_description"], study["calling_ae"]) == ("MR SPINE", "PACS")
+    assert study["series"]["1.2.3.1"]["description"] == "SAG T2"
+    assert (study["instances"], study["last_received_at"]) == ("2", "101.0")
