@@ -129,11 +129,14 @@ class ListenerHandlers:
     def _persist(
         self, event: Event, temporary: Path, synced: Future[None], record: InstanceRecord
     ) -> tuple[str, Status]:
+        """Index the instance once its data is durable, while its final name is made durable;
+        answer success only when both are done."""
         size = temporary.stat().st_size
+        uids = (record.study_uid, record.series_uid, record.sop_uid)
         try:
-            self._spool.commit(
-                temporary, synced, record.study_uid, record.series_uid, record.sop_uid
-            )
+            placed = self._spool.place(temporary, synced, *uids)
+            is_new = self._index_instance(event, record)
+            placed.result()
         except OSError as exc:
             if exc.errno not in _DISK_FULL_ERRNOS:
                 raise
@@ -141,12 +144,9 @@ class ListenerHandlers:
             return "out_of_resources", statuses.failure(
                 statuses.OUT_OF_RESOURCES, "spool disk full"
             )
-        try:
-            is_new = self._index_instance(event, record)
-        except RedisError as exc:
+        if is_new is None:
             # The file is safe in the spool; a refusal makes the PACS send it again, and the resend
             # indexes it, so the study is not left unanalysed.
-            log.error("instance_not_indexed", study=record.study_uid, error=type(exc).__name__)
             return "index_unavailable", statuses.failure(
                 statuses.OUT_OF_RESOURCES, "study index unavailable, send again later"
             )
@@ -154,19 +154,24 @@ class ListenerHandlers:
         log.debug("instance_stored", study=record.study_uid, series=record.series_uid, bytes=size)
         return ("stored" if is_new else "replaced"), statuses.SUCCESS
 
-    def _index_instance(self, event: Event, record: InstanceRecord) -> bool:
+    def _index_instance(self, event: Event, record: InstanceRecord) -> bool | None:
         """Index the instance, describing its study and series only the first time this
-        association carries them; True when the instance is new to the study."""
+        association carries them; True when the instance is new to the study, None when the
+        index could not be reached."""
         with self._lock:
             carried = self._carried.setdefault(id(event.assoc), _Carried())
             first_of_study = record.study_uid not in carried.studies
             first_of_series = record.series_uid not in carried.series
-        is_new = self._index.record_instance(
-            record,
-            self._clock(),
-            first_in_association=first_of_study,
-            describe_series=first_of_series,
-        )
+        try:
+            is_new = self._index.record_instance(
+                record,
+                self._clock(),
+                first_in_association=first_of_study,
+                describe_series=first_of_series,
+            )
+        except RedisError as exc:
+            log.error("instance_not_indexed", study=record.study_uid, error=type(exc).__name__)
+            return None
         with self._lock:
             carried.studies.add(record.study_uid)
             carried.series.add(record.series_uid)

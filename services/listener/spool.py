@@ -1,5 +1,8 @@
 """The spool: ``<root>/<study>/<series>/<sop>.dcm``, each file written under a temporary name,
-fsynced, renamed into place, and its directory fsynced, so a success answer means it is on disk."""
+fsynced, renamed into place, and its directory fsynced, so a success answer means it is on disk.
+
+The flushes run on a small thread pool, so the caller can parse the header while the data goes to
+disk and write the index while the new name does."""
 
 from __future__ import annotations
 
@@ -39,20 +42,25 @@ class Spool:
         """Begin flushing a received file to disk, so the caller can parse it meanwhile."""
         return self._syncer.submit(_fsync_file, temporary)
 
-    def commit(
+    def place(
         self, temporary: Path, synced: Future[None], study_uid: str, series_uid: str, sop_uid: str
-    ) -> Path:
-        """Once `synced` (from start_sync) is done, move the file to its final name durably; a
-        file already there for the same SOP instance is replaced, never duplicated."""
-        final = self.path_for(study_uid, series_uid, sop_uid)
+    ) -> Future[Path]:
+        """Wait until the data is on disk (`synced`, from start_sync), then move the file to its
+        final name in the background; the returned future completes once the name is durable too.
+        A file already there for the same SOP instance is replaced, never duplicated."""
         synced.result()
-        _ensure_dir(final.parent)
-        os.replace(temporary, final)
-        _fsync_dir(final.parent)
-        return final
+        final = self.path_for(study_uid, series_uid, sop_uid)
+        return self._syncer.submit(_rename_durably, temporary, final)
 
     def close(self) -> None:
         self._syncer.shutdown(wait=True)
+
+
+def _rename_durably(temporary: Path, final: Path) -> Path:
+    _ensure_dir(final.parent)
+    os.replace(temporary, final)
+    _fsync_dir(final.parent)
+    return final
 
 
 def _fsync_file(path: Path) -> None:
