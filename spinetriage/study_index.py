@@ -176,7 +176,8 @@ class StudyIndex:
         self._redis.zrem(keys.COMPLETION_OUTBOX, ready.outbox_member)
 
     def study(self, study_uid: str) -> dict[str, Any]:
-        """The indexed state of one study, with its series and their instance counts."""
+        """The indexed state of one study: its fields, the modalities of its series, and each
+        series with its description and instance count."""
         pipe = self._redis.pipeline(transaction=False)
         pipe.hgetall(keys.study(study_uid))
         pipe.hgetall(keys.study_series(study_uid))
@@ -184,13 +185,12 @@ class StudyIndex:
         study, series, counts = (_decode_map(result) for result in pipe.execute())
         if not study:
             return {}
-        return {
-            **study,
-            "series": {
-                uid: {**json.loads(info), "instances": int(counts.get(uid, 0))}
-                for uid, info in series.items()
-            },
+        described = {
+            uid: {**json.loads(info), "instances": int(counts.get(uid, 0))}
+            for uid, info in series.items()
         }
+        modalities = sorted({info["modality"] for info in described.values() if "modality" in info})
+        return {**study, "modalities": modalities, "series": described}
 
 
 def _ready(member: bytes | str, trigger: bytes | str) -> ReadyStudy:

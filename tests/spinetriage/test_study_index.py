@@ -47,6 +47,7 @@ def test_instances_are_counted_once_per_sop_and_series(redis: Redis) -> None:
     assert study["first_received_at"] == "100.0"
     assert study["last_received_at"] == "103.0"
     assert study["calling_ae"] == "PACS"
+    assert study["modalities"] == ["MR"]
     assert study["series"]["1.2.3.1"] == {"modality": "MR", "description": "SAG T2", "instances": 2}
     assert study["series"]["1.2.3.2"]["instances"] == 1
 
