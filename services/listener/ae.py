@@ -52,14 +52,19 @@ TRANSFER_SYNTAXES = [
 
 
 # How long an association's network loop sleeps when it found nothing to do; pynetdicom's 1 ms
-# default is most of the time between one C-STORE response and the next request.
+# default delays every request that arrives while it sleeps.
 DUL_IDLE_SLEEP_S = 0.0001
+# A peer may announce any PDU length; beyond this, read it piecewise as pynetdicom does rather
+# than allocating the announced size up front.
+MAX_PREALLOCATED_PDU_BYTES = 16 * 2**20
 
 
 class ListenerSocket(AssociationSocket):
     """Reads a PDU straight into one buffer, instead of pynetdicom's 4 KiB pieces joined up."""
 
     def recv(self, nr_bytes: int) -> bytearray:
+        if nr_bytes > MAX_PREALLOCATED_PDU_BYTES:
+            return super().recv(nr_bytes)
         assert self.socket is not None
         buffer = bytearray(nr_bytes)
         view = memoryview(buffer)
@@ -74,6 +79,9 @@ class ListenerSocket(AssociationSocket):
 
 
 class ListenerRequestHandler(RequestHandler):
+    """pynetdicom builds each association's socket and DIMSE provider itself, with no factory to
+    pass; this swaps in the listener's subclasses right after, before any PDU is read."""
+
     def _create_association(self) -> Association:
         assoc = super()._create_association()
         # Same objects and state, with the faster receive and response paths.
