@@ -119,9 +119,9 @@ class StudyIndex:
         The study's fields are written with the first instance an association carries of it,
         the series' with the first of that series: later instances only count and time."""
         uid = record.study_uid
-        pairs = (
-            {**record.study_fields, "calling_ae": record.calling_ae} if first_in_association else {}
-        )
+        pairs = dict(record.study_fields) if first_in_association else {}
+        if first_in_association and record.calling_ae:
+            pairs["calling_ae"] = record.calling_ae
         series = json.dumps(dict(record.series_fields), sort_keys=True) if describe_series else ""
         new = self._record(
             keys=[
@@ -171,6 +171,13 @@ class StudyIndex:
             keys=[keys.COMPLETION_OUTBOX], args=[repr(now), repr(now + lease_s), limit]
         )
         return [_ready(member, "") for member in members]
+
+    def known_instances(self, study_uid: str) -> set[str]:
+        """The SOP instance UIDs the index holds for a study."""
+        return {
+            uid.decode() if isinstance(uid, bytes) else uid
+            for uid in self._redis.hkeys(keys.study_instances(study_uid))
+        }
 
     def dispatched(self, ready: ReadyStudy) -> None:
         self._redis.zrem(keys.COMPLETION_OUTBOX, ready.outbox_member)

@@ -9,12 +9,20 @@ import socket
 import time
 import urllib.request
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client.parser import text_string_to_metric_families
+from pydicom import dcmread
+from pynetdicom import AE
+from pynetdicom.sop_class import MRImageStorage  # type: ignore[attr-defined]
 from redis import Redis
 
+from spinetriage import keys
 from spinetriage.task_names import TRIAGE_QUEUE
+
+if TYPE_CHECKING:
+    from tests.conftest import ListenerProcess
 
 POLL_TIMEOUT_S = 20.0
 
@@ -55,3 +63,22 @@ def metric(url: str, name: str, **labels: str) -> float:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return float(sample.value)
     return 0.0
+
+
+def send(listener: ListenerProcess, paths: list[Path]) -> None:
+    """C-STORE `paths` to a listener in one association, each answered with success."""
+    ae = AE(ae_title="PACS")
+    ae.add_requested_context(MRImageStorage)
+    assoc = ae.associate("127.0.0.1", listener.port, ae_title="SPINETRIAGE")
+    assert assoc.is_established
+    assert [int(assoc.send_c_store(path).Status) for path in paths] == [0] * len(paths)
+    assoc.release()
+
+
+def settled(redis: Redis) -> bool:
+    """Nothing waits for completion and nothing claimed is unsent."""
+    return redis.zcard(keys.COMPLETION_PENDING) == 0 and redis.zcard(keys.COMPLETION_OUTBOX) == 0
+
+
+def study_uid_of(paths: list[Path]) -> str:
+    return str(dcmread(paths[0], stop_before_pixels=True).StudyInstanceUID)

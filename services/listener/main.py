@@ -14,6 +14,7 @@ from services.listener.ae import configure_pynetdicom, start_server
 from services.listener.completion import CompletionLoop
 from services.listener.dispatch import CeleryPublisher
 from services.listener.handlers import ListenerHandlers
+from services.listener.recovery import recover_unindexed
 from services.listener.spool import Spool
 from spinetriage.commands import Command
 from spinetriage.config import Settings, SettingsError
@@ -52,6 +53,11 @@ def serve(settings: Settings, replica: int = 0) -> None:
     )
     completion = threading.Thread(target=loop.run_until, args=(stop,), name="completion")
     completion.start()
+    # Only the first replica scans; the others would find the same instances.
+    if replica == 0:
+        threading.Thread(
+            target=recover_unindexed, args=(spool, index), name="recovery", daemon=True
+        ).start()
     log.info(
         "listener_started",
         ae_title=settings.dicom_ae_title,

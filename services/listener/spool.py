@@ -35,6 +35,10 @@ class Spool:
     def has_room(self) -> bool:
         return self.free_bytes() >= self.min_free_bytes
 
+    def study_dirs(self) -> list[Path]:
+        """Every study folder in the spool."""
+        return [path for path in self.root.iterdir() if path.is_dir() and path.name != INCOMING]
+
     def path_for(self, study_uid: str, series_uid: str, sop_uid: str) -> Path:
         return self.root / study_uid / series_uid / f"{sop_uid}.dcm"
 

@@ -7,7 +7,6 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from pydicom import dcmread
 from pynetdicom import AE
 from pynetdicom.sop_class import MRImageStorage  # type: ignore[attr-defined]
 from redis import Redis
@@ -16,25 +15,7 @@ from spinetriage import keys
 from spinetriage.sample_study import SeriesSpec, write_mr_series
 from spinetriage.task_names import ANALYZE_STUDY
 from tests.conftest import ListenerProcess
-from tests.support import metric, queued_tasks, wait_for
-
-
-def send(listener: ListenerProcess, paths: list[Path]) -> None:
-    ae = AE(ae_title="PACS")
-    ae.add_requested_context(MRImageStorage)
-    assoc = ae.associate("127.0.0.1", listener.port, ae_title="SPINETRIAGE")
-    assert assoc.is_established
-    assert [int(assoc.send_c_store(path).Status) for path in paths] == [0] * len(paths)
-    assoc.release()
-
-
-def settled(redis: Redis) -> bool:
-    """Nothing waits for completion and nothing claimed is unsent."""
-    return redis.zcard(keys.COMPLETION_PENDING) == 0 and redis.zcard(keys.COMPLETION_OUTBOX) == 0
-
-
-def study_uid_of(paths: list[Path]) -> str:
-    return str(dcmread(paths[0], stop_before_pixels=True).StudyInstanceUID)
+from tests.support import metric, queued_tasks, send, settled, study_uid_of, wait_for
 
 
 def test_each_study_version_is_sent_once(
