@@ -174,10 +174,7 @@ class StudyIndex:
 
     def known_instances(self, study_uid: str) -> set[str]:
         """The SOP instance UIDs the index holds for a study."""
-        return {
-            uid.decode() if isinstance(uid, bytes) else uid
-            for uid in self._redis.hkeys(keys.study_instances(study_uid))
-        }
+        return {_text(uid) for uid in self._redis.hkeys(keys.study_instances(study_uid))}
 
     def dispatched(self, ready: ReadyStudy) -> None:
         self._redis.zrem(keys.COMPLETION_OUTBOX, ready.outbox_member)
@@ -200,15 +197,14 @@ class StudyIndex:
         return {**study, "modalities": modalities, "series": described}
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def _ready(member: bytes | str, trigger: bytes | str) -> ReadyStudy:
-    text = member.decode() if isinstance(member, bytes) else member
-    uid, version = text.rsplit(" ", 1)
-    trig = trigger.decode() if isinstance(trigger, bytes) else trigger
-    return ReadyStudy(study_uid=uid, version=int(version), trigger=trig)
+    uid, version = _text(member).rsplit(" ", 1)
+    return ReadyStudy(study_uid=uid, version=int(version), trigger=_text(trigger))
 
 
 def _decode_map(raw: Mapping[Any, Any]) -> dict[str, str]:
-    return {
-        (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
-        for k, v in raw.items()
-    }
+    return {_text(key): _text(value) for key, value in raw.items()}

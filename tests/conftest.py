@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -14,7 +13,7 @@ import pytest
 from redis import Redis
 
 from spinetriage.embedded_redis import EmbeddedRedis
-from tests.support import free_port, wait_for
+from tests.support import free_port, listening, wait_for
 
 
 @pytest.fixture(scope="session")
@@ -58,12 +57,11 @@ class ListenerProcess:
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
-    def listening() -> bool:
+    def up() -> bool:
         assert process.poll() is None, "listener exited during start-up"
-        with socket.socket() as sock:
-            return sock.connect_ex(("127.0.0.1", port)) == 0
+        return listening(port)
 
-    wait_for(listening)
+    wait_for(up)
 
 
 @pytest.fixture

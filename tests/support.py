@@ -33,6 +33,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def listening(port: int) -> bool:
+    """Whether something accepts connections on this loopback port."""
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 def wait_for(condition: Callable[[], Any], timeout_s: float = POLL_TIMEOUT_S) -> Any:
     """Poll until `condition` returns something truthy, failing after a bounded wait."""
     deadline = time.monotonic() + timeout_s

@@ -103,9 +103,12 @@ class ListenerHandlers:
     def _store(self, event: Event, temporary: Path) -> tuple[str, Status]:
         calling_ae = _calling_ae(event)
         if not self._spool.has_room():
-            log.warning("instance_refused", reason="spool_below_watermark", calling_ae=calling_ae)
-            return "out_of_resources", statuses.failure(
-                statuses.OUT_OF_RESOURCES, "spool disk below its free-space watermark"
+            return _refused(
+                "out_of_resources",
+                statuses.OUT_OF_RESOURCES,
+                "spool disk below its free-space watermark",
+                reason="spool_below_watermark",
+                calling_ae=calling_ae,
             )
         # The disk flush runs while the header is parsed; the file is renamed only after both.
         synced = self._spool.start_sync(temporary)
@@ -113,17 +116,22 @@ class ListenerHandlers:
         try:
             record = read_instance(temporary, sop_uid, calling_ae)
         except UndecodableInstanceError as exc:
-            log.warning(
-                "instance_refused", reason="undecodable", error=str(exc), calling_ae=calling_ae
-            )
-            return "cannot_understand", statuses.failure(
-                statuses.CANNOT_UNDERSTAND, "dataset could not be decoded"
+            return _refused(
+                "cannot_understand",
+                statuses.CANNOT_UNDERSTAND,
+                "dataset could not be decoded",
+                reason="undecodable",
+                error=str(exc),
+                calling_ae=calling_ae,
             )
         except BadUidsError as exc:
-            log.warning(
-                "instance_refused", reason="bad_uids", error=str(exc), calling_ae=calling_ae
+            return _refused(
+                "cannot_understand",
+                statuses.CANNOT_UNDERSTAND_UIDS,
+                str(exc),
+                reason="bad_uids",
+                calling_ae=calling_ae,
             )
-            return "cannot_understand", statuses.failure(statuses.CANNOT_UNDERSTAND_UIDS, str(exc))
         return self._persist(event, temporary, synced, record)
 
     def _persist(
@@ -140,9 +148,13 @@ class ListenerHandlers:
         except OSError as exc:
             if exc.errno not in _DISK_FULL_ERRNOS:
                 raise
-            log.error("instance_refused", reason="disk_full", study=record.study_uid)
-            return "out_of_resources", statuses.failure(
-                statuses.OUT_OF_RESOURCES, "spool disk full"
+            return _refused(
+                "out_of_resources",
+                statuses.OUT_OF_RESOURCES,
+                "spool disk full",
+                level="error",
+                reason="disk_full",
+                study=record.study_uid,
             )
         if is_new is None:
             # The file is safe in the spool; a refusal makes the PACS send it again, and the resend
@@ -176,6 +188,14 @@ class ListenerHandlers:
             carried.studies.add(record.study_uid)
             carried.series.add(record.series_uid)
         return is_new
+
+
+def _refused(
+    outcome: str, status: int, comment: str, level: str = "warning", **context: str
+) -> tuple[str, Status]:
+    """Log why an instance was refused and build the status that tells the sender."""
+    getattr(log, level)("instance_refused", **context)
+    return outcome, statuses.failure(status, comment)
 
 
 def _calling_ae(event: Event) -> str:

@@ -44,20 +44,15 @@ def serve(settings: Settings, replica: int = 0) -> None:
     configure_pynetdicom(spool)
     server = start_server(settings, ListenerHandlers(spool, index, metrics))
     publisher = CeleryPublisher(settings.redis_url)
-    loop = CompletionLoop(
-        index,
-        publisher,
-        metrics,
-        poll_s=settings.completion_poll_s,
-        lease_s=settings.completion_dispatch_lease_s,
+    completion = _start_background(
+        settings,
+        spool=spool,
+        index=index,
+        publisher=publisher,
+        metrics=metrics,
+        stop=stop,
+        replica=replica,
     )
-    completion = threading.Thread(target=loop.run_until, args=(stop,), name="completion")
-    completion.start()
-    # Only the first replica scans; the others would find the same instances.
-    if replica == 0:
-        threading.Thread(
-            target=recover_unindexed, args=(spool, index), name="recovery", daemon=True
-        ).start()
     log.info(
         "listener_started",
         ae_title=settings.dicom_ae_title,
@@ -75,6 +70,34 @@ def serve(settings: Settings, replica: int = 0) -> None:
     metrics_server.shutdown()
     spool.close()
     redis.close()
+
+
+def _start_background(
+    settings: Settings,
+    *,
+    spool: Spool,
+    index: StudyIndex,
+    publisher: CeleryPublisher,
+    metrics: ListenerMetrics,
+    stop: threading.Event,
+    replica: int,
+) -> threading.Thread:
+    """The completion loop until `stop`, and the start-up recovery scan; returns the loop."""
+    loop = CompletionLoop(
+        index,
+        publisher,
+        metrics,
+        poll_s=settings.completion_poll_s,
+        lease_s=settings.completion_dispatch_lease_s,
+    )
+    completion = threading.Thread(target=loop.run_until, args=(stop,), name="completion")
+    completion.start()
+    # Only the first replica scans; the others would find the same instances.
+    if replica == 0:
+        threading.Thread(
+            target=recover_unindexed, args=(spool, index), name="recovery", daemon=True
+        ).start()
+    return completion
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

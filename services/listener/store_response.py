@@ -18,7 +18,6 @@ C_STORE_RSP = 0x8001
 NO_DATA_SET = 0x0101
 # Message control header: command information, last fragment (PS3.8 E.2).
 LAST_COMMAND_FRAGMENT = b"\x03"
-_OPTIONAL = ("OffendingElement", "AffectedSOPClassUID")
 
 
 def _element(tag_element: int, value: bytes) -> bytes:

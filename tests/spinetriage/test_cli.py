@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,12 +12,7 @@ from pynetdicom import AE
 from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 
 from spinetriage.sample_study import SeriesSpec, write_mr_series
-from tests.support import free_port, wait_for
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+from tests.support import free_port, listening, wait_for
 
 
 def test_up_runs_embedded_redis_and_listener_until_ctrl_c(tmp_path: Path) -> None:
