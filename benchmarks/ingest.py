@@ -26,7 +26,7 @@ from spinetriage.embedded_redis import EmbeddedRedis
 from spinetriage.sample_study import SeriesSpec, write_mr_series
 
 INSTANCES = 500
-REPEATS = 3
+REPEATS = 5
 # Instances far larger than the PDU and the page cache's write-back batches: 32 MiB each.
 LARGE = SeriesSpec(instances=3, rows=4096, columns=4096, description="LARGE")
 CONCURRENT = 4

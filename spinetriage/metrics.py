@@ -44,7 +44,7 @@ class ListenerMetrics:
         )
         self.store_duration = Histogram(
             "spinetriage_dicom_store_duration_seconds",
-            "Time from a complete C-STORE request to its answer (parse, fsync, rename, index).",
+            "Time from a complete C-STORE request to its answer (parse, fsync, rename).",
             buckets=STORE_SECONDS_BUCKETS,
             registry=registry,
         )
@@ -65,6 +65,11 @@ class ListenerMetrics:
             registry=registry,
         )
         self.spool_free_bytes.set_function(spool_free_bytes)
+        self.index_backlog = Gauge(
+            "spinetriage_study_index_backlog",
+            "Stored instances and ended associations waiting to be written to the study index.",
+            registry=registry,
+        )
         for outcome in ASSOCIATION_OUTCOMES:
             self.associations.labels(outcome)
         for outcome in INSTANCE_OUTCOMES:

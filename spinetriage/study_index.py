@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import NoScriptError
 
 from spinetriage import keys
 
@@ -118,42 +119,57 @@ class StudyIndex:
 
         The study's fields are written with the first instance an association carries of it,
         the series' with the first of that series: later instances only count and time."""
+        script_keys, args = self._record_call(record, now, first_in_association, describe_series)
+        return bool(self._record(keys=script_keys, args=args))
+
+    def association_ended(self, study_uid: str, now: float) -> None:
+        """The association that carried this study has ended: complete it after the grace period
+        unless another association is still sending it."""
+        script_keys, args = self._ended_call(study_uid, now)
+        self._ended(keys=script_keys, args=args)
+
+    def load_scripts(self) -> None:
+        """Make sure Redis holds the scripts ``IndexBatch`` calls by digest."""
+        for script in (self._record, self._ended):
+            self._redis.script_load(script.script)
+
+    def batch(self) -> IndexBatch:
+        """Several writes in order, sent in one round trip by ``IndexBatch.execute``."""
+        return IndexBatch(self)
+
+    def _record_call(
+        self, record: InstanceRecord, now: float, first_in_association: bool, describe_series: bool
+    ) -> tuple[list[str], list[str | int]]:
         uid = record.study_uid
         pairs = dict(record.study_fields) if first_in_association else {}
         if first_in_association and record.calling_ae:
             pairs["calling_ae"] = record.calling_ae
         series = json.dumps(dict(record.series_fields), sort_keys=True) if describe_series else ""
-        new = self._record(
-            keys=[
-                keys.study(uid),
-                keys.study_series(uid),
-                keys.study_series_counts(uid),
-                keys.study_instances(uid),
-                keys.STUDIES,
-                keys.COMPLETION_PENDING,
-            ],
-            args=[
-                uid,
-                record.series_uid,
-                record.sop_uid,
-                repr(now),
-                repr(now + self._quiet_s),
-                series,
-                "1" if first_in_association else "0",
-                len(pairs),
-                TRIGGER_QUIET,
-                *(item for pair in pairs.items() for item in pair),
-            ],
-        )
-        return bool(new)
+        script_keys = [
+            keys.study(uid),
+            keys.study_series(uid),
+            keys.study_series_counts(uid),
+            keys.study_instances(uid),
+            keys.STUDIES,
+            keys.COMPLETION_PENDING,
+        ]
+        args: list[str | int] = [
+            uid,
+            record.series_uid,
+            record.sop_uid,
+            repr(now),
+            repr(now + self._quiet_s),
+            series,
+            "1" if first_in_association else "0",
+            len(pairs),
+            TRIGGER_QUIET,
+            *(item for pair in pairs.items() for item in pair),
+        ]
+        return script_keys, args
 
-    def association_ended(self, study_uid: str, now: float) -> None:
-        """The association that carried this study has ended: complete it after the grace period
-        unless another association is still sending it."""
-        self._ended(
-            keys=[keys.study(study_uid), keys.COMPLETION_PENDING],
-            args=[study_uid, repr(now + self._grace_s), TRIGGER_ASSOCIATION_END],
-        )
+    def _ended_call(self, study_uid: str, now: float) -> tuple[list[str], list[str]]:
+        script_keys = [keys.study(study_uid), keys.COMPLETION_PENDING]
+        return script_keys, [study_uid, repr(now + self._grace_s), TRIGGER_ASSOCIATION_END]
 
     def claim_due(self, now: float, lease_s: float, limit: int = 100) -> list[ReadyStudy]:
         """Atomically take the studies whose deadline has passed, each with a new version."""
@@ -195,6 +211,38 @@ class StudyIndex:
         }
         modalities = sorted({info["modality"] for info in described.values() if "modality" in info})
         return {**study, "modalities": modalities, "series": described}
+
+
+class IndexBatch:
+    """Instances recorded and associations ended, written in the order given with one round
+    trip; each write is still its own atomic script.
+
+    The scripts are called by digest alone: redis-py would otherwise ask Redis whether they exist
+    before every batch, a second round trip. When Redis lost them (a restart), ``execute`` loads
+    them and raises, and the caller sends the batch again; no script in it ran."""
+
+    def __init__(self, index: StudyIndex) -> None:
+        self._index = index
+        self._pipe = index._redis.pipeline(transaction=False)
+
+    def record_instance(
+        self, record: InstanceRecord, now: float, first_in_association: bool, describe_series: bool
+    ) -> None:
+        script_keys, args = self._index._record_call(
+            record, now, first_in_association, describe_series
+        )
+        self._pipe.evalsha(self._index._record.sha, len(script_keys), *script_keys, *args)
+
+    def association_ended(self, study_uid: str, now: float) -> None:
+        script_keys, args = self._index._ended_call(study_uid, now)
+        self._pipe.evalsha(self._index._ended.sha, len(script_keys), *script_keys, *args)
+
+    def execute(self) -> None:
+        try:
+            self._pipe.execute()
+        except NoScriptError:
+            self._index.load_scripts()
+            raise
 
 
 def _text(value: bytes | str) -> str:

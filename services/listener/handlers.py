@@ -2,8 +2,8 @@
 
 pynetdicom writes each received dataset to a temporary Part 10 file in the spool's incoming
 directory as its fragments arrive (``STORE_RECV_CHUNKED_DATASET``), so memory does not grow with
-the size of an instance; the C-STORE handler only parses the header, commits the file and
-indexes it."""
+the size of an instance; the C-STORE handler only parses the header and commits the file, then
+hands the study index its part (``IndexWriter``) and answers."""
 
 from __future__ import annotations
 
@@ -20,14 +20,14 @@ from pydicom import Dataset
 from pynetdicom import evt
 from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.events import Event, EventHandlerType
-from redis.exceptions import RedisError
 
 from services.listener import statuses
+from services.listener.index_writer import IndexWriter
 from services.listener.instance import BadUidsError, UndecodableInstanceError, read_instance
 from services.listener.spool import Spool
 from spinetriage.logs import get_logger
 from spinetriage.metrics import ListenerMetrics
-from spinetriage.study_index import InstanceRecord, StudyIndex
+from spinetriage.study_index import InstanceRecord
 
 log = get_logger(__name__)
 
@@ -50,12 +50,12 @@ class ListenerHandlers:
     def __init__(
         self,
         spool: Spool,
-        index: StudyIndex,
+        index_writer: IndexWriter,
         metrics: ListenerMetrics,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._spool = spool
-        self._index = index
+        self._index_writer = index_writer
         self._metrics = metrics
         self._clock = clock
         self._carried: dict[int, _Carried] = {}
@@ -90,15 +90,7 @@ class ListenerHandlers:
         """Start the short grace period for every study this association carried."""
         with self._lock:
             carried = self._carried.pop(id(event.assoc), _Carried())
-        now = self._clock()
-        for study_uid in carried.studies:
-            try:
-                self._index.association_ended(study_uid, now)
-            except RedisError as exc:
-                # The quiet period still completes the study once Redis is back.
-                log.warning(
-                    "association_end_not_recorded", study=study_uid, error=type(exc).__name__
-                )
+        self._index_writer.association_ended(carried.studies, self._clock())
 
     def _store(self, event: Event, temporary: Path) -> tuple[str, Status]:
         calling_ae = _calling_ae(event)
@@ -108,6 +100,16 @@ class ListenerHandlers:
                 statuses.OUT_OF_RESOURCES,
                 "spool disk below its free-space watermark",
                 reason="spool_below_watermark",
+                calling_ae=calling_ae,
+            )
+        if not self._index_writer.available:
+            # Stored files must reach the index before completion can see them; the sender keeps
+            # this one and sends it again.
+            return _refused(
+                "index_unavailable",
+                statuses.OUT_OF_RESOURCES,
+                "study index unavailable, send again later",
+                reason="index_unavailable",
                 calling_ae=calling_ae,
             )
         # The disk flush runs while the header is parsed; the file is renamed only after both.
@@ -137,14 +139,12 @@ class ListenerHandlers:
     def _persist(
         self, event: Event, temporary: Path, synced: Future[None], record: InstanceRecord
     ) -> tuple[str, Status]:
-        """Index the instance once its data is durable, while its final name is made durable;
-        answer success only when both are done."""
+        """Answer success once the data and its final name are durable; the index follows."""
         size = temporary.stat().st_size
-        uids = (record.study_uid, record.series_uid, record.sop_uid)
         try:
-            placed = self._spool.place(temporary, synced, *uids)
-            is_new = self._index_instance(event, record)
-            placed.result()
+            replaced = self._spool.place(
+                temporary, synced, record.study_uid, record.series_uid, record.sop_uid
+            ).result()
         except OSError as exc:
             if exc.errno not in _DISK_FULL_ERRNOS:
                 raise
@@ -156,38 +156,21 @@ class ListenerHandlers:
                 reason="disk_full",
                 study=record.study_uid,
             )
-        if is_new is None:
-            # The file is safe in the spool; a refusal makes the PACS send it again, and the resend
-            # indexes it, so the study is not left unanalysed.
-            return "index_unavailable", statuses.failure(
-                statuses.OUT_OF_RESOURCES, "study index unavailable, send again later"
-            )
+        self._index_instance(event, record)
         self._metrics.received_bytes.inc(size)
         log.debug("instance_stored", study=record.study_uid, series=record.series_uid, bytes=size)
-        return ("stored" if is_new else "replaced"), statuses.SUCCESS
+        return ("replaced" if replaced else "stored"), statuses.SUCCESS
 
-    def _index_instance(self, event: Event, record: InstanceRecord) -> bool | None:
-        """Index the instance, describing its study and series only the first time this
-        association carries them; True when the instance is new to the study, None when the
-        index could not be reached."""
+    def _index_instance(self, event: Event, record: InstanceRecord) -> None:
+        """Queue the instance for the index, describing its study and series only the first
+        time this association carries them."""
         with self._lock:
             carried = self._carried.setdefault(id(event.assoc), _Carried())
             first_of_study = record.study_uid not in carried.studies
             first_of_series = record.series_uid not in carried.series
-        try:
-            is_new = self._index.record_instance(
-                record,
-                self._clock(),
-                first_in_association=first_of_study,
-                describe_series=first_of_series,
-            )
-        except RedisError as exc:
-            log.error("instance_not_indexed", study=record.study_uid, error=type(exc).__name__)
-            return None
-        with self._lock:
             carried.studies.add(record.study_uid)
             carried.series.add(record.series_uid)
-        return is_new
+        self._index_writer.instance_stored(record, self._clock(), first_of_study, first_of_series)
 
 
 def _refused(

@@ -14,6 +14,7 @@ from services.listener.ae import configure_pynetdicom, start_server
 from services.listener.completion import CompletionLoop
 from services.listener.dispatch import CeleryPublisher
 from services.listener.handlers import ListenerHandlers
+from services.listener.index_writer import IndexWriter
 from services.listener.recovery import recover_unindexed
 from services.listener.spool import Spool
 from spinetriage.commands import Command
@@ -24,6 +25,8 @@ from spinetriage.redis_client import connect
 from spinetriage.study_index import StudyIndex
 
 log = get_logger(__name__)
+
+INDEX_DRAIN_TIMEOUT_S = 5.0
 
 
 def serve(settings: Settings, replica: int = 0) -> None:
@@ -42,7 +45,10 @@ def serve(settings: Settings, replica: int = 0) -> None:
     metrics_port = settings.listener_metrics_port + replica if settings.listener_metrics_port else 0
     metrics_server, _ = start_http_server(metrics_port, settings.metrics_bind, metrics.registry)
     configure_pynetdicom(spool)
-    server = start_server(settings, ListenerHandlers(spool, index, metrics))
+    writer = IndexWriter(index)
+    writer.start()
+    metrics.index_backlog.set_function(lambda: writer.backlog)
+    server = start_server(settings, ListenerHandlers(spool, writer, metrics))
     publisher = CeleryPublisher(settings.redis_url)
     completion = _start_background(
         settings,
@@ -65,6 +71,7 @@ def serve(settings: Settings, replica: int = 0) -> None:
     stop.wait()
     log.info("listener_stopping", replica=replica)
     server.shutdown()  # closes open associations; their grace periods are recorded
+    writer.close(timeout_s=INDEX_DRAIN_TIMEOUT_S)
     completion.join()
     publisher.close()
     metrics_server.shutdown()

@@ -48,10 +48,10 @@ class Spool:
 
     def place(
         self, temporary: Path, synced: Future[None], study_uid: str, series_uid: str, sop_uid: str
-    ) -> Future[Path]:
+    ) -> Future[bool]:
         """Wait until the data is on disk (`synced`, from start_sync), then move the file to its
-        final name in the background; the returned future completes once the name is durable too.
-        A file already there for the same SOP instance is replaced, never duplicated."""
+        final name in the background; the returned future completes once the name is durable too,
+        with True when a file already there for the same SOP instance was replaced."""
         synced.result()
         final = self.path_for(study_uid, series_uid, sop_uid)
         return self._syncer.submit(_rename_durably, temporary, final)
@@ -60,11 +60,12 @@ class Spool:
         self._syncer.shutdown(wait=True)
 
 
-def _rename_durably(temporary: Path, final: Path) -> Path:
+def _rename_durably(temporary: Path, final: Path) -> bool:
     _ensure_dir(final.parent)
+    replaced = final.exists()
     os.replace(temporary, final)
     _fsync_dir(final.parent)
-    return final
+    return replaced
 
 
 def _fsync_file(path: Path) -> None:
