@@ -8,7 +8,9 @@ through pynetdicom unchanged."""
 
 from __future__ import annotations
 
+import queue
 import struct
+from typing import Any
 
 from pynetdicom.dimse import DIMSEServiceProvider
 from pynetdicom.dimse_primitives import C_STORE
@@ -18,6 +20,8 @@ C_STORE_RSP = 0x8001
 NO_DATA_SET = 0x0101
 # Message control header: command information, last fragment (PS3.8 E.2).
 LAST_COMMAND_FRAGMENT = b"\x03"
+# Longest wait for a request before the association's loop checks for release and abort.
+_REACTOR_WAIT_S = 0.01
 
 
 def _element(tag_element: int, value: bytes) -> bytes:
@@ -53,7 +57,18 @@ def encode_c_store_rsp(
 
 
 class ListenerDIMSE(DIMSEServiceProvider):
-    """pynetdicom's DIMSE provider with C-STORE responses packed directly."""
+    """pynetdicom's DIMSE provider with C-STORE responses packed directly, and decoded requests
+    handed to the association as soon as they are complete."""
+
+    def get_msg(self, block: bool = False) -> Any:
+        """The acceptor's loop asks without blocking and sleeps a millisecond between asks;
+        waiting briefly here instead takes each request the moment it is decoded."""
+        if block:
+            return super().get_msg(block=True)
+        try:
+            return self.msg_queue.get(timeout=_REACTOR_WAIT_S)
+        except queue.Empty:
+            return None, None
 
     def send_msg(self, primitive: object, context_id: int) -> None:
         if not _is_plain_store_response(primitive):
