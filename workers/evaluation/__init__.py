@@ -1,0 +1,1 @@
+"""Scoring the heuristics against synthetic studies whose truth is known."""
