@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from spinetriage.levels import is_level
+from spinetriage.levels import is_level, level_span
 
 FindingType = Literal["epidural_mass", "paraspinal_mass", "prevertebral_mass"]
 BilskyGrade = Literal["0", "1a", "1b", "1c", "2", "3"]
@@ -19,6 +19,11 @@ Side = Literal["anterior", "posterior", "left", "right", "bilateral", "circumfer
 Plane = Literal["sagittal", "axial", "coronal", "oblique"]
 Weighting = Literal["T1", "T1_contrast", "T2", "STIR", "PD", "CT", "unknown"]
 
+_TYPE_WORDS: dict[FindingType, str] = {
+    "epidural_mass": "Epidural mass",
+    "paraspinal_mass": "Paraspinal mass",
+    "prevertebral_mass": "Prevertebral mass",
+}
 BILSKY_ORDER: tuple[BilskyGrade, ...] = ("0", "1a", "1b", "1c", "2", "3")
 PRIORITY_ORDER: tuple[Priority, ...] = ("critical", "urgent", "elevated", "routine")
 # Bilsky 1b and above deform the thecal sac: the contract's threshold for suspected compression.
@@ -65,6 +70,19 @@ class Finding(_Model):
         if value is not None and not is_level(value):
             raise ValueError(f"{value!r} is not a vertebral level")
         return value
+
+    def summary(self) -> str:
+        """The finding in a radiologist's words, such as "Epidural mass C5-T2, Bilsky 2, canal 60%
+        compromised" (levels joined by an en dash)."""
+        span = level_span(self.from_level, self.to_level) or "(levels not named)"
+        words = [f"{_TYPE_WORDS[self.type]} {span}"]
+        if self.bilsky_grade is not None:
+            words.append(f"Bilsky {self.bilsky_grade}")
+        if self.canal_compromise_pct is not None:
+            words.append(f"canal {self.canal_compromise_pct:.0f}% compromised")
+        elif self.side is not None:
+            words.append(f"{self.side}, {self.max_thickness_mm:.0f} mm")
+        return ", ".join(words)
 
     @property
     def compresses(self) -> bool:

@@ -24,6 +24,7 @@ class Scored:
     truth: StudyTruth
     result: TriageResult | None  # None: the analysis failed or declined the study
     cpu_s: float
+    peak_rss_mb: float = 0.0
 
     @property
     def truth_worst(self) -> BilskyGrade | None:

@@ -1,0 +1,64 @@
+"""What several series saw, merged into findings: one mass per compartment and height, graded by
+the series that grades best, supported by the others."""
+
+from __future__ import annotations
+
+from tests.workers.analysis.placed import detection, named_segments, placed, sagittal_series
+from workers.analysis.merge import findings_from
+from workers.analysis.naming import level_map
+
+
+def test_t2_and_t1_seeing_one_mass_make_one_finding_graded_on_t2() -> None:
+    """The T1 grade differs; the T2 one stands, T1 supports it and the confidence rises."""
+    t2 = placed(
+        sagittal_series("t2", "T2"),
+        detections=(detection(20, 70, grade="2", confidence=0.6),),
+        segments=named_segments(4, 4),
+        anchor="skull_base",
+    )
+    t1 = placed(sagittal_series("t1", "T1"), detections=(detection(42, 75, grade="1b"),))
+    [finding] = findings_from([t1, t2], level_map([t1, t2]))
+    assert finding.series_instance_uid == "t2"
+    assert finding.supporting_series == ("t1",)
+    assert finding.bilsky_grade == "2"
+    assert finding.confidence > 0.6
+    assert (finding.from_level, finding.to_level) == ("C5", "C6")
+
+
+def test_a_mass_only_one_of_two_covering_series_saw_loses_confidence() -> None:
+    """T1 saw a mass that T2, covering the same heights, did not."""
+    t2 = placed(sagittal_series("t2", "T2"))
+    t1 = placed(sagittal_series("t1", "T1"), detections=(detection(40, 70, confidence=0.6),))
+    [finding] = findings_from([t1, t2], [])
+    assert finding.confidence < 0.6
+    assert finding.from_level is None
+    assert finding.to_level is None
+
+
+def test_masses_far_apart_or_in_other_compartments_stay_apart() -> None:
+    """An epidural mass high, another low, and a paraspinal one beside the first: three."""
+    t2 = placed(
+        sagittal_series("t2", "T2"),
+        detections=(
+            detection(10, 30),
+            detection(120, 150, grade="1a"),
+            detection(12, 40, kind="paraspinal_mass", grade=None, side="left"),
+        ),
+    )
+    findings = findings_from([t2], [])
+    assert sorted(f.type for f in findings) == ["epidural_mass", "epidural_mass", "paraspinal_mass"]
+
+
+def test_left_and_right_paraspinal_masses_at_one_height_are_bilateral() -> None:
+    """Two series, one seeing the left mass and one the right, report a bilateral mass."""
+    t2 = placed(
+        sagittal_series("t2", "T2"),
+        detections=(detection(10, 30, kind="paraspinal_mass", grade=None, side="left"),),
+    )
+    stir = placed(
+        sagittal_series("stir", "STIR"),
+        detections=(detection(12, 34, kind="paraspinal_mass", grade=None, side="right"),),
+    )
+    [finding] = findings_from([t2, stir], [])
+    assert finding.side == "bilateral"
+    assert finding.bilsky_grade is None

@@ -1,0 +1,113 @@
+"""What several series saw, merged into the study's findings.
+
+Detections of the same compartment whose heights overlap are one mass. The series that grades
+best (``readers.GRADING_PREFERENCE``) speaks for it: its grade, measurements and key image; the
+others support it. Agreement between series raises the confidence; a mass only one of several
+series that cover it saw keeps a lower one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from spinetriage.triage import Finding, Side
+from workers.analysis.naming import NamedSpan, levels_spanned
+from workers.analysis.placement import Placed
+from workers.analysis.reading import Detection
+
+SAME_MASS_GAP_MM = 5.0  # detections this close along the spine are the same mass
+SUPPORT_FACTOR = 0.5  # each supporting series halves the doubt
+UNSUPPORTED_FACTOR = 0.7  # seen by one series while others covering it saw nothing
+
+
+@dataclass(frozen=True)
+class Seen:
+    placed: Placed
+    detection: Detection
+    top_mm: float
+    bottom_mm: float
+
+    @property
+    def rank(self) -> tuple[int, float]:
+        return self.placed.grading_rank, -self.detection.confidence
+
+
+def findings_from(placed: Sequence[Placed], spans: Sequence[NamedSpan]) -> list[Finding]:
+    seen = [Seen(p, d, *p.span_mm(d)) for p in placed for d in p.reading.detections]
+    return [_finding(group, placed, spans) for group in _same_masses(seen)]
+
+
+def _same_masses(seen: list[Seen]) -> list[list[Seen]]:
+    """Groups of detections of one compartment that overlap along the spine (transitively)."""
+    groups: list[list[Seen]] = []
+    for item in sorted(seen, key=lambda s: (s.detection.type, -s.top_mm)):
+        last = groups[-1] if groups else None
+        if (
+            last is not None
+            and last[0].detection.type == item.detection.type
+            and item.top_mm >= min(s.bottom_mm for s in last) - SAME_MASS_GAP_MM
+        ):
+            last.append(item)
+        else:
+            groups.append([item])
+    return groups
+
+
+def _finding(group: list[Seen], placed: Sequence[Placed], spans: Sequence[NamedSpan]) -> Finding:
+    best = min(group, key=lambda s: s.rank)
+    detection = best.detection
+    supporting = sorted(
+        {s.placed.series.series_instance_uid for s in group}
+        - {best.placed.series.series_instance_uid}
+    )
+    from_level, to_level = levels_spanned(spans, best.top_mm, best.bottom_mm)
+    return Finding(
+        type=detection.type,
+        from_level=from_level,
+        to_level=to_level,
+        side=_side(group) if detection.type == "paraspinal_mass" else detection.side,
+        max_thickness_mm=round(detection.max_thickness_mm, 1),
+        craniocaudal_extent_mm=round(best.top_mm - best.bottom_mm, 1),
+        canal_compromise_pct=(
+            None
+            if detection.canal_compromise_pct is None
+            else round(min(100.0, max(0.0, detection.canal_compromise_pct)), 0)
+        ),
+        bilsky_grade=detection.bilsky_grade,
+        confidence=round(_confidence(best, len(supporting), _missed_by(group, placed)), 2),
+        series_instance_uid=best.placed.series.series_instance_uid,
+        key_image=best.placed.key_image(detection),
+        supporting_series=tuple(supporting),
+    )
+
+
+def _side(group: list[Seen]) -> Side | None:
+    """Paraspinal: left and right seen (by one series or two) is bilateral."""
+    sides = {s.detection.side for s in group} - {None}
+    if "bilateral" in sides or {"left", "right"} <= sides:
+        return "bilateral"
+    return sides.pop() if len(sides) == 1 else None
+
+
+def _missed_by(group: list[Seen], placed: Sequence[Placed]) -> int:
+    """Series of the same plane as the best one that cover the mass's heights but did not see
+    it."""
+    best = min(group, key=lambda s: s.rank)
+    saw = {id(s.placed) for s in group}
+    missed = 0
+    for p in placed:
+        if id(p) in saw or p.series.plane != best.placed.series.plane:
+            continue
+        top, bottom = p.height_mm(0), p.height_mm(p.canonical.voxels.shape[0] - 1)
+        if min(top, best.top_mm) - max(bottom, best.bottom_mm) > 0:
+            missed += 1
+    return missed
+
+
+def _confidence(best: Seen, supporting: int, missed: int) -> float:
+    doubt = 1.0 - best.detection.confidence
+    doubt *= SUPPORT_FACTOR**supporting
+    confidence = 1.0 - doubt
+    if supporting == 0 and missed:
+        confidence *= UNSUPPORTED_FACTOR
+    return min(1.0, max(0.0, confidence))

@@ -1,0 +1,49 @@
+"""What reading one series yields, in that series' canonical voxels (``CanonicalVolume``: z from
+head to feet, y from front to back, x from the patient's right to left).
+
+A reader finds the vertebral segments it can see and the masses; the study analysis then names
+levels across series (a segment is a vertebral body and the disc below it, as the contract
+counts them) and merges what several series saw into findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from spinetriage.triage import BilskyGrade, FindingType, Side
+
+Anchor = Literal["skull_base", "sacrum"]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A vertebral body and the disc below it, as canonical z (fractional slice index) at the
+    canal: ``top_z`` at the body's upper endplate, ``bottom_z`` at the next body's upper
+    endplate. ``name`` is the contract level (C1..S1) when the reader counted from an anchor."""
+
+    top_z: float
+    bottom_z: float
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One mass as one series shows it."""
+
+    type: FindingType
+    z_range: tuple[int, int]  # first and last canonical z where the mass is seen
+    side: Side | None
+    max_thickness_mm: float
+    canal_compromise_pct: float | None  # epidural masses: loss of thecal sac AP, percent
+    bilsky_grade: BilskyGrade | None  # epidural masses only
+    confidence: float
+    key_voxel: tuple[int, int, int]  # canonical (z, y, x) of the section that shows it best
+    box: tuple[int, int, int, int, int, int]  # canonical z0, y0, x0, z1, y1, x1, inclusive
+
+
+@dataclass(frozen=True)
+class SeriesReading:
+    segments: tuple[Segment, ...]  # top to bottom
+    anchor: Anchor | None  # what the names were counted from; None: segments are unnamed
+    detections: tuple[Detection, ...]
+    note: str = ""  # why nothing could be read, for the series' reason ("canal not found")
