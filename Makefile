@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint install system-deps clean
+.PHONY: run test bench eval lint install system-deps clean
 
 run: $(STAMP)
 	$(BIN)/spinetriage up
@@ -14,6 +14,10 @@ test: $(STAMP) system-deps
 
 bench: $(STAMP) system-deps
 	$(BIN)/python -m benchmarks.ingest
+	$(BIN)/python -m benchmarks.analysis
+
+eval: $(STAMP)
+	$(BIN)/spinetriage eval
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -22,8 +22,8 @@ SIZE = 100
 FINGERPRINT_FILE = "generator.sha256"
 
 
-def seeds(size: int = SIZE) -> range:
-    return range(FIRST_SEED, FIRST_SEED + size)
+def seeds(size: int = SIZE, first: int = FIRST_SEED) -> range:
+    return range(first, first + size)
 
 
 def generator_fingerprint() -> str:
@@ -40,17 +40,19 @@ def ensure_set(
     folder: Path,
     size: int = SIZE,
     jobs: int = 1,
+    first_seed: int = FIRST_SEED,
     progress: Callable[[StudyTruth], None] | None = None,
 ) -> list[Path]:
     """Case folders of the set under ``folder``, writing those missing (all of them when the
-    generator changed since they were written), ``jobs`` at a time."""
+    generator changed since they were written), ``jobs`` at a time. Another ``first_seed``
+    makes a tuning set of the same kind."""
     fingerprint = generator_fingerprint()
     marker = folder / FINGERPRINT_FILE
     if marker.exists() and marker.read_text().strip() != fingerprint:
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
     marker.write_text(fingerprint + "\n")
-    cases = {seed: folder / case_for(seed).case_id for seed in seeds(size)}
+    cases = {seed: folder / case_for(seed).case_id for seed in seeds(size, first_seed)}
     missing = [seed for seed, case_dir in cases.items() if not (case_dir / TRUTH_FILE).exists()]
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:

@@ -1,0 +1,199 @@
+"""The sagittal MR reader and its parts on a small numpy spine and on hand-made profiles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spinetriage.triage import bilsky_rank
+from tests.workers.analysis.sagittal_mr import synthetic
+from workers.analysis.reading import Segment
+from workers.analysis.sagittal_mr.canal import best_path, trace_canal
+from workers.analysis.sagittal_mr.epidural import find_masses, row_grade, runs
+from workers.analysis.sagittal_mr.reader import read_sagittal_mr
+from workers.analysis.sagittal_mr.sections import RowMeasures
+from workers.analysis.sagittal_mr.segments import (
+    above_sac_end,
+    disc_rows,
+    fill_missed,
+    find_anchor,
+    named,
+)
+
+MASS_ROWS = (120, 170)
+
+
+def test_path_follows_a_drifting_band() -> None:
+    """The dynamic-programming path stays on a bright band that drifts sideways."""
+    score = np.zeros((40, 30))
+    columns = 5 + np.arange(40) // 2
+    score[np.arange(40), columns] = 1.0
+    assert np.array_equal(best_path(score, max_step=1, penalty=0.1), columns)
+
+
+def test_canal_is_found_on_the_midline() -> None:
+    """The traced canal lies within the sac on the middle slice of the synthetic spine."""
+    path = trace_canal(synthetic.spine(), "T2", synthetic.SPACING_MM)
+    sac_half_px = synthetic.SAC_HALF_MM / synthetic.SPACING_MM[1]
+    assert np.all(np.abs(path.y - synthetic.CANAL_Y) < sac_half_px)
+    assert set(path.x.tolist()) == {synthetic.SHAPE[2] // 2}
+
+
+def test_discs_are_found_where_drawn() -> None:
+    """Each segment of the synthetic spine starts just below a drawn disc."""
+    reading = read_sagittal_mr(synthetic.volume(synthetic.spine()), "T2")
+    disc_ends = np.array(synthetic.disc_tops_mm()) + synthetic.DISC_MM
+    tops = np.array([segment.top_z for segment in reading.segments])
+    assert len(tops) >= len(disc_ends) - 2
+    assert np.all(np.min(np.abs(tops[:, None] - disc_ends[None, :]), axis=1) <= 2.0)
+
+
+def test_a_missed_disc_is_put_back() -> None:
+    """A gap of two segments between found discs gets the disc in its middle."""
+    assert fill_missed(np.array([10.0, 30.0, 70.0, 90.0]), period=20.0).tolist() == [
+        10.0,
+        30.0,
+        50.0,
+        70.0,
+        90.0,
+    ]
+
+
+def test_disc_rows_follow_profile_peaks() -> None:
+    """Peaks of the disc profile one segment apart are the discs."""
+    profile = np.zeros(200)
+    for centre in range(20, 200, 25):
+        profile[centre - 2 : centre + 3] = [0.3, 0.7, 1.0, 0.7, 0.3]
+    assert disc_rows(profile, dz_mm=1.0).tolist() == list(range(20, 200, 25))
+
+
+@pytest.mark.parametrize(
+    ("anchor", "first", "last"),
+    [("skull_base", "C3", "C5"), ("sacrum", "L3", "S1"), (None, None, None)],
+)
+def test_segments_are_named_from_the_anchor(
+    anchor: str | None, first: str | None, last: str | None
+) -> None:
+    """From the skull base the first whole segment is C3; from the sacrum the last is L5, then
+    S1; without an anchor nothing is named."""
+    segments = [Segment(float(z), float(z + 20)) for z in range(0, 60, 20)]
+    result = named(segments, anchor)  # type: ignore[arg-type]
+    assert (result[0].name, result[-1].name) == (first, last)
+
+
+@pytest.mark.parametrize(
+    ("first_disc", "sac_end", "anchor"),
+    [(80.0, None, "skull_base"), (10.0, 120, "sacrum"), (10.0, None, None), (10.0, 200, None)],
+)
+def test_anchor_needs_the_skull_gap_or_the_sac_closing(
+    first_disc: float, sac_end: int | None, anchor: str | None
+) -> None:
+    """A long disc-free stretch above the discs is the skull base; the sac closing within two
+    segments of the last disc, with spine seen below, is the sacrum; otherwise no anchor."""
+    discs = np.asarray(first_disc + 20.0 * np.arange(5), dtype=np.float64)
+    assert find_anchor(discs, 300, sac_end, dz_mm=1.0) == anchor
+
+
+def test_sacral_remnants_above_the_sac_end_are_dropped() -> None:
+    """Peaks within about a segment above where the sac closes are not counted as discs."""
+    discs = np.array([10.0, 30.0, 50.0, 70.0])
+    assert above_sac_end(discs, sac_end=80, period_rows=20.0).tolist() == [10.0, 30.0, 50.0]
+
+
+def test_t1_segments_are_left_unnamed() -> None:
+    """A T1 series gives segments but never names them nor grades masses."""
+    reading = read_sagittal_mr(synthetic.volume(-synthetic.spine()), "T1")
+    assert reading.anchor is None
+    assert all(segment.name is None for segment in reading.segments)
+    assert reading.detections == ()
+
+
+def test_normal_spine_has_no_mass() -> None:
+    """A canal with its usual fat and CSF all the way down yields no detection."""
+    reading = read_sagittal_mr(synthetic.volume(synthetic.spine()), "T2")
+    assert reading.detections == ()
+
+
+def test_posterior_mass_is_found_and_graded() -> None:
+    """Tissue filling the back of the canal over two segments is a posterior epidural mass
+    that deforms the sac, with its rows inside the drawn ones."""
+    voxels = synthetic.spine(mass_rows=MASS_ROWS, mass_mm=7.0)
+    reading = read_sagittal_mr(synthetic.volume(voxels), "T2")
+    assert len(reading.detections) == 1
+    mass = reading.detections[0]
+    assert mass.side == "posterior"
+    assert mass.bilsky_grade is not None
+    assert bilsky_rank(mass.bilsky_grade) >= bilsky_rank("1b")
+    assert mass.z_range[0] >= MASS_ROWS[0] - 5
+    assert mass.z_range[1] <= MASS_ROWS[1] + 5
+
+
+def _measures(rows: int, **overrides: float) -> RowMeasures:
+    """Rows of a normal canal: sac -6..6 mm, walls at -7 and 9 mm, cord -3.5..3.5 mm."""
+    values = {
+        "sac_front": -6.0,
+        "sac_back": 6.0,
+        "wall_front": -7.0,
+        "wall_back": 9.0,
+        "cord_front": -3.5,
+        "cord_back": 3.5,
+    }
+    values.update(overrides)
+    columns = {key: np.full(rows, value) for key, value in values.items()}
+    return RowMeasures(
+        **columns,
+        csf_pixels=np.full(rows, 10, dtype=np.intp),
+        front_signal=np.full(rows, 0.7),
+        back_signal=np.full(rows, 0.5),
+    )
+
+
+def test_a_uniformly_narrow_canal_is_no_mass() -> None:
+    """A canal narrow over its whole length has no epidural tissue beyond its own baseline."""
+    narrow = _measures(200, sac_front=-4.0, sac_back=4.0, wall_front=-5.0, wall_back=6.0)
+    assert find_masses({0: narrow}, np.ones(200, dtype=bool), 1.0, fat_bright=True) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "csf_beside", "grade"),
+    [
+        ({"sac_back": 4.5}, True, "1b"),
+        ({"sac_back": 4.5, "cord_front": np.nan, "cord_back": np.nan}, True, "1c"),
+        ({"sac_back": 3.0, "cord_back": 2.0}, True, "2"),
+        ({"csf_pixels": 0}, True, "2"),
+        ({"csf_pixels": 0}, False, "3"),
+    ],
+)
+def test_row_grades_follow_the_csf_left(
+    changes: dict[str, float], csf_beside: bool, grade: str
+) -> None:
+    """Rim behind the cord: 1b; CSF on the far side only: 1c; cord thinned or pinned with CSF
+    beside it: 2; no CSF on any slice: 3."""
+    overrides = {key: value for key, value in changes.items() if key != "csf_pixels"}
+    middle = _measures(1, **overrides)
+    if "csf_pixels" in changes:
+        middle = RowMeasures(**{**middle.__dict__, "csf_pixels": np.zeros(1, dtype=np.intp)})
+    beside = (
+        _measures(1)
+        if csf_beside
+        else RowMeasures(**{**_measures(1).__dict__, "csf_pixels": np.zeros(1, dtype=np.intp)})
+    )
+    expected = np.array([12.0])
+    cord = np.array([7.0])
+    assert row_grade({0: middle, 1: beside}, "posterior", 0, expected, cord) == grade
+
+
+def test_runs_bridge_short_gaps_and_drop_short_runs() -> None:
+    """Two stretches split by a short gap are one run; a stray short stretch is none."""
+    mask = np.zeros(60, dtype=bool)
+    mask[5:20] = mask[22:35] = mask[50:52] = True
+    assert runs(mask, bridge_rows=3, min_rows=5) == [(5, 34)]
+
+
+def test_unread_weighting_gives_a_note() -> None:
+    """A series the reader cannot read (CT, or too small) yields an empty reading with a note."""
+    reading = read_sagittal_mr(synthetic.volume(synthetic.spine()), "CT")
+    assert (reading.segments, reading.detections) == ((), ())
+    assert reading.note
+    tiny = read_sagittal_mr(synthetic.volume(np.zeros((8, 8, 4), dtype=np.float32)), "T2")
+    assert tiny.note

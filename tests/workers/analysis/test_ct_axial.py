@@ -1,0 +1,144 @@
+"""Axial CT reading of phantom studies: canal, segments, epidural and paraspinal masses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spinetriage.levels import level_position
+from spinetriage.triage import bilsky_rank
+from workers.analysis.ct_axial import read_axial_ct
+from workers.analysis.ct_epidural import bilsky_from_loss, mass_runs, side_of
+from workers.analysis.reading import SeriesReading
+from workers.analysis.volume import CanonicalVolume
+from workers.loading import load_study
+from workers.phantom import generate
+from workers.phantom.truth import StudyTruth
+
+COMPRESSIVE_SEED = 2025  # thoracic CT, posterior epidural mass T3-T5 (Bilsky 3), no anchor
+NEGATIVE_SEED = 2006  # thoracic CT, no masses, a vertebral hemangioma
+PARASPINAL_SEED = 4223  # thoracic CT, bilateral paraspinal masses T10-T12 outside the canal
+
+
+def _read(seed: int, folder: Path) -> tuple[SeriesReading, StudyTruth]:
+    truth = generate(seed, folder)
+    study = load_study(folder / truth.case_id / "dicom")
+    (series,) = [s for s in study.series if s.weighting == "CT" and s.plane == "axial"]
+    return read_axial_ct(series.volume.canonical()), truth
+
+
+@pytest.fixture(scope="module")
+def compressive(tmp_path_factory: pytest.TempPathFactory) -> tuple[SeriesReading, StudyTruth]:
+    return _read(COMPRESSIVE_SEED, tmp_path_factory.mktemp("compressive"))
+
+
+@pytest.fixture(scope="module")
+def negative(tmp_path_factory: pytest.TempPathFactory) -> tuple[SeriesReading, StudyTruth]:
+    return _read(NEGATIVE_SEED, tmp_path_factory.mktemp("negative"))
+
+
+@pytest.fixture(scope="module")
+def paraspinal(tmp_path_factory: pytest.TempPathFactory) -> tuple[SeriesReading, StudyTruth]:
+    return _read(PARASPINAL_SEED, tmp_path_factory.mktemp("paraspinal"))
+
+
+def _segment_index(reading: SeriesReading, z: float) -> int:
+    for index, segment in enumerate(reading.segments):
+        if segment.top_z <= z < segment.bottom_z:
+            return index
+    raise AssertionError(f"slice {z} lies in no segment")
+
+
+def test_compressive_mass_is_graded_as_deforming_the_sac_at_its_levels(
+    compressive: tuple[SeriesReading, StudyTruth],
+) -> None:
+    """The T3-T5 mass is one epidural detection graded 1b or worse, within a level of T3-T5
+    when segments are counted from the first vertebra wholly in view."""
+    reading, truth = compressive
+    (mass,) = [d for d in reading.detections if d.type == "epidural_mass"]
+    assert mass.bilsky_grade is not None
+    assert bilsky_rank(mass.bilsky_grade) >= bilsky_rank("1b")
+    (finding,) = truth.findings
+    first_in_view = level_position(truth.levels_in_view[0])
+    expected = (
+        level_position(finding.from_level) - first_in_view,
+        level_position(finding.to_level) - first_in_view,
+    )
+    found = (_segment_index(reading, mass.z_range[0]), _segment_index(reading, mass.z_range[1]))
+    assert abs(found[0] - expected[0]) <= 1
+    assert abs(found[1] - expected[1]) <= 1
+
+
+def test_segments_stay_unnamed_without_an_anchor(
+    compressive: tuple[SeriesReading, StudyTruth],
+) -> None:
+    """A thoracic series shows neither skull base nor sacrum: its segments have no names."""
+    reading, _ = compressive
+    assert reading.anchor is None
+    assert len(reading.segments) >= 8
+    assert all(segment.name is None for segment in reading.segments)
+    tops = [segment.top_z for segment in reading.segments]
+    assert tops == sorted(tops)
+
+
+def test_negative_series_reports_nothing(negative: tuple[SeriesReading, StudyTruth]) -> None:
+    """A normal thoracic CT with a hemangioma yields no detection at all."""
+    reading, _ = negative
+    assert reading.detections == ()
+
+
+def test_paraspinal_mass_is_not_called_epidural(
+    paraspinal: tuple[SeriesReading, StudyTruth],
+) -> None:
+    """Masses beside the thoracic bodies give a bilateral paraspinal detection at their levels
+    and no epidural one."""
+    reading, truth = paraspinal
+    assert {d.type for d in reading.detections} == {"paraspinal_mass"}
+    (finding,) = truth.findings
+    first_in_view = level_position(truth.levels_in_view[0])
+    expected = level_position(finding.from_level) - first_in_view
+    assert any(
+        d.side == "bilateral" and abs(_segment_index(reading, d.z_range[0]) - expected) <= 1
+        for d in reading.detections
+    )
+
+
+@pytest.mark.parametrize(
+    ("loss", "grade"),
+    [(0.05, "1a"), (0.25, "1b"), (0.4, "1c"), (0.6, "2"), (0.95, "3")],
+)
+def test_grade_follows_the_share_of_expected_csf_lost(loss: float, grade: str) -> None:
+    """The Bilsky grade rises with the share of the expected CSF that the mass took."""
+    assert bilsky_from_loss(loss) == grade
+
+
+def test_short_runs_are_dropped_and_close_runs_joined() -> None:
+    """Mass slices a few millimetres apart form one run; a 2 mm blip is not a mass."""
+    mass = np.zeros(60, dtype=bool)
+    mass[10:20] = True
+    mass[22:30] = True
+    mass[50:52] = True
+    assert mass_runs(mass, slice_mm=1.0) == [(10, 29)]
+
+
+@pytest.mark.parametrize(
+    ("degrees", "side"),
+    [(0.0, "posterior"), (180.0, "anterior"), (90.0, "left"), (-90.0, "right")],
+)
+def test_side_is_where_the_lining_is_thickest(degrees: float, side: str) -> None:
+    """The side is the direction of the thickest lining: 0 deg back, +90 deg patient's left."""
+    angles = np.linspace(0.0, 2 * np.pi, 36, endpoint=False)
+    distance = np.angle(np.exp(1j * (angles - np.radians(degrees))))
+    excess = np.where(np.abs(distance) < np.radians(30), 5.0, 0.0)
+    assert side_of(excess, angles) == side
+
+
+def test_volume_without_a_bony_canal_is_read_as_not_found() -> None:
+    """Uniform soft tissue has no canal: the reading says so and finds nothing."""
+    voxels = np.full((20, 64, 64), 40.0, dtype=np.float32)
+    volume = CanonicalVolume(voxels, (1.0, 0.8, 0.8), (0, 1, 2), (False,) * 3, 0.0, voxels.shape)
+    reading = read_axial_ct(volume)
+    assert reading.detections == ()
+    assert reading.note == "canal not found"

@@ -1,0 +1,226 @@
+"""Epidural masses on a straightened sagittal series, and their Bilsky grade.
+
+A mass is epidural tissue thicker than the same slice shows at most heights (a running low
+percentile over a long window, so that a mass spanning several levels does not raise its own
+baseline), on the midline slice or the slices beside it. A congenitally narrow canal has less
+epidural tissue, not more; a bulging disc is dark and moves the wall rather than adding tissue.
+
+Grading reads what is left of the CSF on the worst heights, as the contract defines the grades:
+- 1a: tissue, sac not narrowed;
+- 1b: sac narrowed, CSF still between the cord and the mass;
+- 1c: CSF on the far side of the cord only (the mass touches it, the cord is not pinned yet);
+- 2: no CSF in front of or behind the cord on the midline (pinned, compressed), some left
+  beside it on the neighbouring slices;
+- 3: no CSF left at that height on any slice through the canal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from spinetriage.triage import BilskyGrade, Side, bilsky_rank
+from workers.analysis.sagittal_mr.sections import RowMeasures
+
+Floats = NDArray[np.float64]
+
+BASELINE_WINDOW_MM = 140.0  # longer than most masses: the baseline is the normal canal
+TISSUE_BASELINE_PERCENTILE = 30.0
+SAC_BASELINE_PERCENTILE = 70.0
+MIN_EXCESS_MM = 3.5  # thicker than fat between laminae or nerve roots against the sac (tuned)
+MIN_LENGTH_MM = 10.0  # masses span a level; shorter thickenings are fat between laminae
+WALL_ENVELOPE_MM = 12.0  # the canal's wall is its nearest bone over about one lamina
+BRIDGE_MM = 4.0  # gaps this short inside a mass are lobulation or noise
+SAC_DEFORMED_MM = 1.5  # the truth's 1 mm plus what a 0.6-0.8 mm pixel can resolve
+CORD_COMPRESSED = 0.85  # cord AP below this fraction of its usual AP is compressed
+GRADE_ROWS_MM = 1.5  # a grade must hold over this much height to count
+FAT_SIGNAL = 0.6  # T2: epidural fat measures 0.6-0.7 of CSF, masses 0.44-0.59 (tuning set)
+CIRCUMFERENTIAL_SHARE = 0.5  # the weaker side has at least half the stronger side's excess
+
+
+@dataclass(frozen=True)
+class MassRun:
+    """One epidural mass on a series: rows, side, grade and measurements."""
+
+    first_row: int
+    last_row: int
+    side: Side
+    grade: BilskyGrade
+    max_thickness_mm: float
+    compromise_pct: float
+    worst_row: int
+    excess_mm: float
+    signal: float  # mean signal of the extra tissue, as a fraction of the CSF's
+
+
+def rolling_percentile(values: Floats, window_rows: int, percentile: float) -> Floats:
+    """Running percentile that ignores NaN (filled by interpolation first)."""
+    valid = np.isfinite(values)
+    if not valid.any():
+        return np.full(values.shape, np.nan)
+    rows = np.arange(values.size)
+    filled = np.interp(rows, rows[valid], values[valid])
+    result: Floats = ndimage.percentile_filter(
+        filled, percentile, size=max(3, window_rows), mode="nearest"
+    )
+    return result
+
+
+def excess(tissue: Floats, window_rows: int) -> Floats:
+    """Epidural tissue beyond the slice's usual thickness (0 where it cannot be measured)."""
+    baseline = rolling_percentile(tissue, window_rows, TISSUE_BASELINE_PERCENTILE)
+    result: Floats = np.clip(np.nan_to_num(tissue - baseline, nan=0.0), 0.0, None)
+    return result
+
+
+def runs(mask: NDArray[np.bool_], bridge_rows: int, min_rows: int) -> list[tuple[int, int]]:
+    """First and last row of each run of True, short gaps bridged, short runs dropped."""
+    structure = np.ones(2 * bridge_rows + 1, dtype=bool)
+    closed = mask | ndimage.binary_closing(mask, structure)
+    labels, count = ndimage.label(closed)
+    found = []
+    for label in range(1, count + 1):
+        rows = np.flatnonzero(labels == label)
+        if rows.size >= min_rows:
+            found.append((int(rows[0]), int(rows[-1])))
+    return found
+
+
+def find_masses(
+    slices: dict[int, RowMeasures], valid: NDArray[np.bool_], dz_mm: float, fat_bright: bool
+) -> list[MassRun]:
+    """Masses in rows marked ``valid``; ``slices`` maps x offsets (0: midline) to measures.
+    Where fat is bright (T2 without fat suppression), tissue as bright as fat is fat."""
+    window = round(BASELINE_WINDOW_MM / dz_mm)
+    envelope = round(WALL_ENVELOPE_MM / dz_mm)
+    front = {m: excess(s.front_tissue(envelope), window) for m, s in slices.items()}
+    back = {m: excess(s.back_tissue(envelope), window) for m, s in slices.items()}
+    strongest = np.max([np.maximum(front[m], back[m]) for m in slices], axis=0)
+    mask = (strongest >= MIN_EXCESS_MM) & valid
+    found = []
+    for first, last in runs(mask, round(BRIDGE_MM / dz_mm), round(MIN_LENGTH_MM / dz_mm)):
+        rows = slice(first, last + 1)
+        side = side_of({m: front[m][rows] for m in slices}, {m: back[m][rows] for m in slices})
+        mass = _graded(
+            slices, side, first=first, last=last, window=window, dz_mm=dz_mm, strongest=strongest
+        )
+        if not (fat_bright and mass.signal >= FAT_SIGNAL):
+            found.append(mass)
+    return found
+
+
+def side_of(front: dict[int, Floats], back: dict[int, Floats]) -> Side:
+    """Where the extra tissue is: front or back on the midline, else the side it shows on."""
+    mid_front, mid_back = float(front[0].sum()), float(back[0].sum())
+    left = sum(float(np.maximum(front[m], back[m]).sum()) for m in front if m > 0)
+    right = sum(float(np.maximum(front[m], back[m]).sum()) for m in front if m < 0)
+    lateral = max(left, right) / max(1, sum(1 for m in front if m > 0))
+    midline = max(mid_front, mid_back)
+    if lateral > 2 * midline:
+        return "left" if left > right else "right"  # x runs from the patient's right to left
+    if min(mid_front, mid_back) >= CIRCUMFERENTIAL_SHARE * midline:
+        return "circumferential"
+    return "anterior" if mid_front > mid_back else "posterior"
+
+
+def _graded(
+    slices: dict[int, RowMeasures],
+    side: Side,
+    *,
+    first: int,
+    last: int,
+    window: int,
+    dz_mm: float,
+    strongest: Floats,
+) -> MassRun:
+    mid = slices[0]
+    sac_expected = rolling_percentile(mid.sac_ap, window, SAC_BASELINE_PERCENTILE)
+    cord_expected = rolling_percentile(mid.cord_ap, window, SAC_BASELINE_PERCENTILE)
+    rows = np.arange(first, last + 1)
+    grades = [row_grade(slices, side, int(z), sac_expected, cord_expected) for z in rows]
+    grade, worst_row = worst_grade(grades, rows, max(1, round(GRADE_ROWS_MM / dz_mm)))
+    # where no CSF separates the cord from the mass the measured sac misses the cord and the
+    # measured tissue holds it: the cord's usual AP is moved from one to the other
+    hidden_cord = np.where(np.isnan(mid.cord_ap[rows]), np.nan_to_num(cord_expected[rows]), 0.0)
+    sac = np.nan_to_num(mid.sac_ap[rows], nan=0.0) + hidden_cord
+    loss = sac_expected[rows] - sac
+    compromise = 100.0 * float(np.max(loss / np.maximum(sac_expected[rows], 1e-6)))
+    envelope = round(WALL_ENVELOPE_MM / dz_mm)
+    return MassRun(
+        first_row=first,
+        last_row=last,
+        side=side,
+        grade=grade,
+        max_thickness_mm=max(
+            thickness_mm(slices, side, rows, envelope, hidden_cord), float(strongest[rows].max())
+        ),
+        compromise_pct=float(np.clip(compromise, 0.0, 100.0)),
+        worst_row=worst_row,
+        excess_mm=float(strongest[rows].max()),
+        signal=tissue_signal(slices, side, rows),
+    )
+
+
+def row_grade(
+    slices: dict[int, RowMeasures], side: Side, z: int, sac_expected: Floats, cord: Floats
+) -> BilskyGrade:
+    """The grade one height shows (see the module's docstring)."""
+    mid = slices[0]
+    if mid.csf_pixels[z] == 0:
+        beside = any(s.csf_pixels[z] > 0 for m, s in slices.items() if m != 0)
+        return "2" if beside else "3"
+    deformed = sac_expected[z] - mid.sac_ap[z] >= SAC_DEFORMED_MM
+    if np.isnan(mid.cord_ap[z]):  # CSF on one side of the cord only
+        return "1c" if deformed or side in ("anterior", "posterior") else "1a"
+    if np.isfinite(cord[z]) and mid.cord_ap[z] < CORD_COMPRESSED * cord[z]:
+        return "2"
+    return "1b" if deformed else "1a"
+
+
+def worst_grade(
+    grades: list[BilskyGrade], rows: NDArray[np.intp], min_rows: int
+) -> tuple[BilskyGrade, int]:
+    """The worst grade held by at least ``min_rows`` rows (else the mildest), and its row."""
+    ranks = np.array([bilsky_rank(g) for g in grades])
+    for rank in sorted(set(ranks.tolist()), reverse=True):
+        holding = np.flatnonzero(ranks >= rank)
+        if holding.size >= min_rows or rank == ranks.min():
+            middle = holding[holding.size // 2]
+            return grades[int(np.flatnonzero(ranks == rank)[0])], int(rows[middle])
+    return grades[0], int(rows[0])
+
+
+def thickness_mm(
+    slices: dict[int, RowMeasures],
+    side: Side,
+    rows: NDArray[np.intp],
+    envelope: int,
+    hidden_cord: Floats,
+) -> float:
+    """Thickest epidural tissue on the mass's side over its rows, less the cord where no CSF
+    separates it from the mass (``hidden_cord``, mm per row)."""
+    candidates: list[Floats] = []
+    for m, s in slices.items():
+        if side in ("left", "right") and m == 0:
+            continue
+        if side in ("anterior", "circumferential"):
+            candidates.append(s.front_tissue(envelope)[rows] - hidden_cord)
+        if side != "anterior":
+            candidates.append(s.back_tissue(envelope)[rows] - hidden_cord)
+    values = np.concatenate(candidates) if candidates else np.zeros(0)
+    values = values[np.isfinite(values)]
+    return float(values.max()) if values.size else 0.0
+
+
+def tissue_signal(slices: dict[int, RowMeasures], side: Side, rows: NDArray[np.intp]) -> float:
+    """Median signal of the epidural tissue on the mass's side, midline first."""
+    chosen = (
+        slices[0]
+        if side not in ("left", "right")
+        else slices[max(slices) if side == "left" else min(slices)]
+    )
+    values = chosen.front_signal[rows] if side == "anterior" else chosen.back_signal[rows]
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if values.size else float("nan")

@@ -1,0 +1,170 @@
+"""Reading one sagittal MR series: the canal, the segments and their names, epidural masses.
+
+``read_sagittal_mr`` is the entry point. The canal is followed first (``canal``), straightened
+(``straighten``) on the midline slice and the slices beside it; segments are found on the
+midline (``segments``); on series where CSF is bright (T2, STIR, PD) the canal's contents are
+measured row by row (``sections``) and epidural masses found and graded (``epidural``). On
+T1-weighted series CSF and cord are too alike to grade, and the sac's end cannot be seen to
+count from the sacrum: they give unnamed segments only."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from spinetriage.triage import Weighting
+from workers.analysis.reading import Detection, SeriesReading
+from workers.analysis.sagittal_mr.canal import FLUID_DARK, CanalPath, fluid_factor, trace_canal
+from workers.analysis.sagittal_mr.epidural import MassRun, find_masses
+from workers.analysis.sagittal_mr.sections import RowMeasures, csf_level, measure_rows
+from workers.analysis.sagittal_mr.segments import (
+    above_sac_end,
+    disc_profile,
+    disc_rows,
+    find_anchor,
+    named,
+    segment_period_mm,
+    segments_between,
+)
+from workers.analysis.sagittal_mr.straighten import Straightened, sample_points, straighten
+from workers.analysis.volume import CanonicalVolume
+
+READ_WEIGHTINGS: frozenset[Weighting] = frozenset({"T2", "STIR", "PD", "T1", "T1_contrast"})
+FAT_SUPPRESSED: frozenset[Weighting] = frozenset({"STIR"})
+MIN_SHAPE = (32, 32, 3)  # rows, columns, slices below which there is no spine to follow
+LATERAL_REACH_MM = 0.0  # slices beside the midline that still cut the sac
+SAC_PRESENT_FRACTION = 0.5  # rows where the sac is, by the share of rows with CSF nearby
+SAC_PRESENT_WINDOW_MM = 20.0
+BEYOND_DISCS_SEGMENTS = 0.0  # not above the first disc (skull, C1) nor below the last (sacrum)
+SAC_TAPER_FRACTION = 0.6  # a sac this much shallower than usual at an end is closing
+SAC_TAPER_WINDOW_MM = 10.0
+SACRUM_MIN_SEGMENT_MM = 25.0  # lumbar segments: only there is a closing sac its end, not a mass
+SAC_CLOSED_MM = 15.0  # closed this long in the lower half: the sac has ended (S2)
+BOX_HALF_DEPTH_MM = 12.0
+CONFIDENCE_FLOOR = 0.5
+CONFIDENCE_PER_MM = 0.1  # each millimetre of extra tissue beyond the threshold adds this much
+
+
+def read_sagittal_mr(volume: CanonicalVolume, weighting: Weighting) -> SeriesReading:
+    """Segments (named from an anchor when one is in view) and epidural masses of a series."""
+    voxels = volume.voxels
+    if voxels.ndim != 3:
+        raise ValueError(f"volume: expected 3 dimensions, got shape {voxels.shape}")
+    if weighting not in READ_WEIGHTINGS:
+        return SeriesReading(segments=(), anchor=None, detections=(), note=f"{weighting} not read")
+    if any(n < m for n, m in zip(voxels.shape, MIN_SHAPE, strict=True)):
+        return SeriesReading(segments=(), anchor=None, detections=(), note="too small for a spine")
+    dz = volume.spacing_mm[0]
+    path = trace_canal(voxels, weighting, volume.spacing_mm)
+    midline = straighten(voxels, path)
+    profile = disc_profile(midline, dz)
+    period = segment_period_mm(profile, dz) / dz
+    discs = disc_rows(profile, dz)
+    if weighting in FLUID_DARK:  # too unlike the fluid series to count levels or grade
+        segments = segments_between(discs, period) if discs.size >= 2 else []
+        return SeriesReading(tuple(segments), None, (), note="T1: segments unnamed, no grading")
+    slices = canal_sections(voxels, weighting, path, midline)
+    lumbar = period * dz >= SACRUM_MIN_SEGMENT_MM
+    open_rows = sac_open(slices[0].sac_ap, dz, may_close=lumbar)
+    sac_end = closing_row(open_rows)
+    discs = above_sac_end(discs, sac_end, period)
+    if discs.size < 2:
+        return SeriesReading(segments=(), anchor=None, detections=(), note="no discs found")
+    anchor = find_anchor(discs, voxels.shape[0], sac_end, dz)
+    segments = named(segments_between(discs, period), anchor)
+    valid = valid_rows(slices[0].csf_pixels, discs, period, dz) & open_rows
+    masses = find_masses(slices, valid, dz, fat_bright=weighting not in FAT_SUPPRESSED)
+    detections = tuple(detection(mass, path, volume) for mass in masses)
+    return SeriesReading(segments=tuple(segments), anchor=anchor, detections=detections)
+
+
+def canal_sections(
+    voxels: NDArray[np.float32], weighting: Weighting, path: CanalPath, midline: Straightened
+) -> dict[int, RowMeasures]:
+    """Row measures of the midline slice (key 0, already straightened as ``midline``) and the
+    slices beside it that cut the sac, in fluid contrast."""
+    dz, _, dx = path.spacing_mm
+    factor = fluid_factor(voxels, weighting)
+    reach = int(LATERAL_REACH_MM // dx)
+    middle_slice = int(np.median(path.x))
+    offsets = [m for m in range(-reach, reach + 1) if 0 <= middle_slice + m < voxels.shape[2]]
+    # straightening interpolates linearly: it commutes with the scaling to fluid contrast
+    straight = {m: midline if m == 0 else straighten(voxels, path, m) for m in offsets}
+    fluid = {m: s.scaled(factor) for m, s in straight.items()}
+    level = csf_level(fluid[0], dz)
+    return {m: measure_rows(s, level, dz) for m, s in fluid.items()}
+
+
+def closing_row(open_rows: NDArray[np.bool_]) -> int | None:
+    """The last row of an open sac when it closes before the image ends (None otherwise)."""
+    found = np.flatnonzero(open_rows)
+    if found.size == 0 or found[-1] >= open_rows.size - 1:
+        return None
+    return int(found[-1])
+
+
+def sac_open(sac_ap_mm: NDArray[np.float64], dz_mm: float, may_close: bool) -> NDArray[np.bool_]:
+    """Rows from the first where the sac is open to its usual depth down to where it closes
+    (around S2, looked for when ``may_close``) or the last open row: not where it tapers shut
+    or widens into the cisterns."""
+    depth = np.nan_to_num(sac_ap_mm, nan=0.0)
+    smooth = ndimage.median_filter(depth, size=max(3, round(SAC_TAPER_WINDOW_MM / dz_mm)))
+    usual = float(np.median(depth[depth > 0])) if (depth > 0).any() else 0.0
+    is_open = smooth >= SAC_TAPER_FRACTION * usual
+    rows = np.arange(depth.size)
+    open_rows = np.flatnonzero(is_open)
+    if open_rows.size == 0:
+        return np.zeros(depth.size, dtype=bool)
+    last = open_rows[-1]
+    labels, count = ndimage.label(~is_open)
+    for label in range(1, count + 1):
+        closed = np.flatnonzero(labels == label)
+        lower_half = closed[0] > depth.size // 2
+        # a mass that closes the sac lets it open again below; the end of the sac does not
+        reopens = is_open[closed[-1] + 1 :].sum() * dz_mm >= SAC_CLOSED_MM
+        long_enough = closed.size * dz_mm >= SAC_CLOSED_MM
+        if may_close and lower_half and long_enough and not reopens and closed[0] > open_rows[0]:
+            last = closed[0] - 1
+            break
+    result: NDArray[np.bool_] = (rows >= open_rows[0]) & (rows <= last)
+    return result
+
+
+def valid_rows(
+    csf_pixels: NDArray[np.intp], discs: NDArray[np.float64], period_rows: float, dz_mm: float
+) -> NDArray[np.bool_]:
+    """Rows inside the sac's run and not far beyond the spine's discs (no skull, no sacrum)."""
+    rows = np.arange(csf_pixels.size)
+    window = max(3, round(SAC_PRESENT_WINDOW_MM / dz_mm))
+    share = ndimage.uniform_filter1d((csf_pixels > 0).astype(float), window, mode="nearest")
+    present = np.flatnonzero(share >= SAC_PRESENT_FRACTION)
+    if present.size == 0:
+        return np.zeros(csf_pixels.size, dtype=bool)
+    low = max(present[0], discs[0] - BEYOND_DISCS_SEGMENTS * period_rows)
+    high = min(present[-1], discs[-1] + BEYOND_DISCS_SEGMENTS * period_rows)
+    result: NDArray[np.bool_] = (rows >= low) & (rows <= high)
+    return result
+
+
+def detection(mass: MassRun, path: CanalPath, volume: CanonicalVolume) -> Detection:
+    """A mass as the reading contract reports it, with its key voxel and bounding box."""
+    _, columns, slices = volume.voxels.shape
+    z = mass.worst_row
+    _, y_samples = sample_points(path, np.array([-BOX_HALF_DEPTH_MM, BOX_HALF_DEPTH_MM]))
+    y_span = y_samples[mass.first_row : mass.last_row + 1]
+    y0 = int(np.clip(np.floor(y_span.min()), 0, columns - 1))
+    y1 = int(np.clip(np.ceil(y_span.max()), 0, columns - 1))
+    x = int(path.x[z])
+    confidence = CONFIDENCE_FLOOR + CONFIDENCE_PER_MM * mass.excess_mm
+    return Detection(
+        type="epidural_mass",
+        z_range=(mass.first_row, mass.last_row),
+        side=mass.side,
+        max_thickness_mm=round(mass.max_thickness_mm, 1),
+        canal_compromise_pct=round(mass.compromise_pct, 1),
+        bilsky_grade=mass.grade,
+        confidence=float(min(1.0, confidence)),
+        key_voxel=(z, int(np.clip(round(path.y[z]), 0, columns - 1)), x),
+        box=(mass.first_row, y0, max(0, x - 2), mass.last_row, y1, min(slices - 1, x + 2)),
+    )

@@ -1,0 +1,161 @@
+"""Vertebral segments along the straightened canal, and their names when an anchor is in view.
+
+Discs are found in a band through the back of the vertebral bodies, just in front of the canal:
+a body is long and even, while a disc with its two cortical endplates is a short stretch where
+the signal changes a lot (dark endplates and annulus; a bright or a dried-out nucleus), on
+every weighting. So the smoothed gradient energy along the canal peaks once per disc. Peaks
+closer than a segment are merged; a gap of two segments gets the disc it must have missed.
+
+Names are counted from an anchor, never guessed: the skull base (a long stretch above the first
+disc with no disc in it: C2 with the dens, C1 and the skull) or the sacrum (the sac seen to
+close, at S2, less than two segments below the last disc)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage, signal
+
+from spinetriage.levels import LEVELS, level_at, level_position
+from workers.analysis.reading import Anchor, Segment
+from workers.analysis.sagittal_mr.straighten import Straightened
+
+Floats = NDArray[np.float64]
+
+BODY_BAND_MM = (-22.0, -10.0)  # in front of the canal's centre: the back of the bodies
+PROFILE_SMOOTHING_MM = 0.8
+DISC_SMOOTHING_MM = 3.0  # merges a disc's two endplate edges and its nucleus into one bump
+PERIOD_RANGE_MM = (14.0, 40.0)  # one body plus one disc, from C3 to L5
+MIN_PEAK = 0.65  # discs peak at 0.8-1.2; the top of C2 and the skull base at 0.2-0.6 (tuning set)
+HARMONIC_SHARE = 0.6  # a repeat this strong relative to the best is a real one
+MERGE_FRACTION = 0.6  # two discs closer than this many segments are one
+STRAY_END_FRACTION = 1.4  # an end peak this many segments from the next is no disc
+INSERT_FRACTION = 1.6  # a gap longer than this many segments has a missed disc in it
+SKULL_GAP_SEGMENTS = 1.8  # above C2/C3: C2 with the dens, C1 and the skull base
+SKULL_GAP_MIN_MM = 35.0  # C2's body and dens alone are longer
+# S1/S2 remnant peaks lie 0-1.2 segments above the sac end, L5/S1 0.7-1.9 (5 tuning cases)
+SACRAL_REMNANT_SEGMENTS = 0.9
+SACRUM_REACH_SEGMENTS = 2.0  # L5/S1 to the sac's end (mid S2) is about 1.3 segments
+SACRUM_BELOW_SAC_MM = 15.0  # the sacrum must be seen below the sac's end, not the image edge
+FIRST_BELOW_SKULL = "C3"  # the first whole segment below the first disc (C2/C3)
+DISC_HALF_FRACTION = 0.12  # half a disc: discs are about a quarter of a segment
+
+
+def disc_profile(straight: Straightened, dz_mm: float) -> Floats:
+    """Gradient energy along the canal in the body band, scaled to its 95th percentile."""
+    band = straight.between(*BODY_BAND_MM).mean(axis=1)
+    smooth = ndimage.gaussian_filter1d(band, PROFILE_SMOOTHING_MM / dz_mm)
+    energy = ndimage.gaussian_filter1d(np.abs(np.gradient(smooth)), DISC_SMOOTHING_MM / dz_mm)
+    scale = float(np.percentile(energy, 95)) or 1.0
+    profile: Floats = energy / scale
+    return profile
+
+
+def segment_period_mm(profile: Floats, dz_mm: float) -> float:
+    """The profile's strongest repeat length within the range a segment can have."""
+    centred = profile - profile.mean()
+    correlation = np.correlate(centred, centred, mode="full")[centred.size - 1 :]
+    lags_mm = np.arange(correlation.size) * dz_mm
+    allowed = (lags_mm >= PERIOD_RANGE_MM[0]) & (lags_mm <= PERIOD_RANGE_MM[1])
+    if not allowed.any():
+        return float(np.mean(PERIOD_RANGE_MM))
+    lags, values = lags_mm[allowed], correlation[allowed]
+    peaks, _ = signal.find_peaks(values, height=HARMONIC_SHARE * float(values.max()))
+    # twice the period also correlates well: the shortest strong repeat is the segment
+    return float(lags[peaks[0]]) if peaks.size else float(lags[np.argmax(values)])
+
+
+def disc_rows(profile: Floats, dz_mm: float) -> Floats:
+    """Canonical rows of disc centres, top to bottom."""
+    period = segment_period_mm(profile, dz_mm) / dz_mm
+    distance = max(1, round(MERGE_FRACTION * period))
+    peaks, _ = signal.find_peaks(profile, height=MIN_PEAK, distance=distance)
+    return fill_missed(without_stray_ends(peaks.astype(float)), period)
+
+
+def without_stray_ends(rows: Floats) -> Floats:
+    """Drop an end peak that stands too far from the next one to be a disc (skull base edge,
+    the top of the dens)."""
+    if rows.size < 4:
+        return rows
+    usual = float(np.median(np.diff(rows)))
+    if rows[1] - rows[0] > STRAY_END_FRACTION * usual:
+        rows = rows[1:]
+    if rows[-1] - rows[-2] > STRAY_END_FRACTION * usual:
+        rows = rows[:-1]
+    return rows
+
+
+def fill_missed(rows: Floats, period: float) -> Floats:
+    """Discs added evenly into gaps that are whole multiples of the local segment length."""
+    if rows.size < 2:
+        return rows
+    filled = [float(rows[0])]
+    gaps = np.diff(rows)
+    for index, gap in enumerate(gaps):
+        neighbours = np.concatenate((gaps[max(0, index - 2) : index], gaps[index + 1 : index + 3]))
+        usual = min(float(np.median(neighbours)) if neighbours.size else period, 1.3 * period)
+        missing = round(gap / usual) - 1 if gap > INSERT_FRACTION * usual else 0
+        for k in range(1, missing + 1):
+            filled.append(float(rows[index] + k * gap / (missing + 1)))
+        filled.append(float(rows[index + 1]))
+    return np.array(filled)
+
+
+def segments_between(discs: Floats, period_rows: float) -> list[Segment]:
+    """A segment from the body below each disc to the body below the next one: upper endplates
+    lie half a disc below the disc's centre."""
+    endplates = discs + DISC_HALF_FRACTION * period_rows
+    return [
+        Segment(top_z=float(top), bottom_z=float(bottom))
+        for top, bottom in itertools.pairwise(endplates)
+    ]
+
+
+def find_anchor(discs: Floats, rows: int, sac_end: int | None, dz_mm: float) -> Anchor | None:
+    """Skull base when a long disc-free stretch lies above the first disc; sacrum when the sac
+    closes in view, the last disc (L5/S1) less than two segments above where it closes.
+    ``sac_end``: the row where the sac closes (None when it is not seen to close)."""
+    if discs.size < 2:
+        return None
+    usual = float(np.median(np.diff(discs)))
+    above = float(discs[0])
+    if above * dz_mm >= SKULL_GAP_MIN_MM and above >= SKULL_GAP_SEGMENTS * usual:
+        return "skull_base"
+    if sac_end is None or (rows - 1 - sac_end) * dz_mm < SACRUM_BELOW_SAC_MM:
+        return None
+    return "sacrum" if sac_end - float(discs[-1]) <= SACRUM_REACH_SEGMENTS * usual else None
+
+
+def above_sac_end(discs: Floats, sac_end: int | None, period_rows: float) -> Floats:
+    """Discs well above where the sac closes: below L5/S1 only fused sacral remnants (S1/S2
+    a little above the sac's end) and the sacrum's curve make peaks."""
+    if sac_end is None:
+        return discs
+    kept: Floats = discs[discs < sac_end - SACRAL_REMNANT_SEGMENTS * period_rows]
+    return kept
+
+
+def named(segments: list[Segment], anchor: Anchor | None) -> list[Segment]:
+    """Segments with contract names counted from the anchor (unnamed without one)."""
+    if anchor is None or not segments:
+        return segments
+    if anchor == "skull_base":
+        first = level_position(FIRST_BELOW_SKULL)
+    else:  # the last segment found ends at the disc above S1: it is L5
+        first = level_position("L5") - (len(segments) - 1)
+    result = []
+    for offset, segment in enumerate(segments):
+        name = level_at(first + offset)
+        result.append(Segment(segment.top_z, segment.bottom_z, name))
+    if anchor == "sacrum":
+        result.append(_sacral_segment(segments[-1]))
+    return result
+
+
+def _sacral_segment(l5: Segment) -> Segment:
+    """S1 below the L5/S1 disc, as long as L5 (the contract counts the sacrum as one level)."""
+    length = l5.bottom_z - l5.top_z
+    return Segment(l5.bottom_z, l5.bottom_z + length, LEVELS[-1])
