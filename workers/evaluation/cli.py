@@ -62,11 +62,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, _settings: Settings) -> int:
-    print(f"labelled set in {args.data} (seeds {labelled_set.FIRST_SEED}..)", flush=True)
+    last = args.first_seed + args.size - 1
+    print(f"labelled set in {args.data} (seeds {args.first_seed}-{last})", flush=True)
     cases = labelled_set.ensure_set(
         args.data,
         args.size,
         args.jobs,
+        args.first_seed,
         progress=lambda t: print(f"  wrote {t.case_id}", flush=True),
     )
     scored = analyse_all(cases, args.jobs, progress=None if args.quiet else _print_case)
