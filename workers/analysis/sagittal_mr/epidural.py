@@ -4,6 +4,9 @@ A mass is epidural tissue thicker than the same slice shows at most heights (a r
 percentile over a long window, so that a mass spanning several levels does not raise its own
 baseline), on the midline slice or the slices beside it. A congenitally narrow canal has less
 epidural tissue, not more; a bulging disc is dark and moves the wall rather than adding tissue.
+A mass narrows the sac focally: the sac is open to its usual depth somewhere above and below
+it. Where it only tapers shut below (the sac's end; roots of the cauda equina hiding its CSF)
+there is no mass. A mass's reported rows reach out to where its thinner ends stop.
 
 Grading reads what is left of the CSF on the worst heights, as the contract defines the grades:
 - 1a: tissue, sac not narrowed;
@@ -15,7 +18,8 @@ Grading reads what is left of the CSF on the worst heights, as the contract defi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +34,7 @@ BASELINE_WINDOW_MM = 140.0  # longer than most masses: the baseline is the norma
 TISSUE_BASELINE_PERCENTILE = 30.0
 SAC_BASELINE_PERCENTILE = 70.0
 MIN_EXCESS_MM = 3.5  # thicker than fat between laminae or nerve roots against the sac (tuned)
+EXTENT_EXCESS_MM = 2.0  # a mass's tapering ends and the necks between its lobes (hysteresis)
 MIN_LENGTH_MM = 10.0  # masses span a level; shorter thickenings are fat between laminae
 WALL_ENVELOPE_MM = 12.0  # the canal's wall is its nearest bone over about one lamina
 BRIDGE_MM = 4.0  # gaps this short inside a mass are lobulation or noise
@@ -38,6 +43,9 @@ CORD_COMPRESSED = 0.85  # cord AP below this fraction of its usual AP is compres
 GRADE_ROWS_MM = 1.5  # a grade must hold over this much height to count
 FAT_SIGNAL = 0.6  # T2: epidural fat measures 0.6-0.7 of CSF, masses 0.44-0.59 (tuning set)
 CIRCUMFERENTIAL_SHARE = 0.5  # the weaker side has at least half the stronger side's excess
+FLANK_MM = 40.0  # a real mass has normal sac within this far above and below it
+FLANK_OPEN_FRACTION = 0.65  # the flank's sac is open to this share of its usual AP
+FLANK_OPEN_MM = 4.0  # ... over this many millimetres in a row (not one bright row)
 
 
 @dataclass(frozen=True)
@@ -100,15 +108,63 @@ def find_masses(
     strongest = np.max([np.maximum(front[m], back[m]) for m in slices], axis=0)
     mask = (strongest >= MIN_EXCESS_MM) & valid
     found = []
-    for first, last in runs(mask, round(BRIDGE_MM / dz_mm), round(MIN_LENGTH_MM / dz_mm)):
+    sac_usual = rolling_percentile(slices[0].sac_ap, window, SAC_BASELINE_PERCENTILE)
+    flanks = flanks_open(slices[0].sac_ap, sac_usual, dz_mm)
+    bridge = round(BRIDGE_MM / dz_mm)
+    cores = [run for run in runs(mask, bridge, round(MIN_LENGTH_MM / dz_mm)) if flanks(*run)]
+    for (first, last), (low, high) in grown(cores, (strongest >= EXTENT_EXCESS_MM) & valid, bridge):
         rows = slice(first, last + 1)
         side = side_of({m: front[m][rows] for m in slices}, {m: back[m][rows] for m in slices})
         mass = _graded(
             slices, side, first=first, last=last, window=window, dz_mm=dz_mm, strongest=strongest
         )
         if not (fat_bright and mass.signal >= FAT_SIGNAL):
-            found.append(mass)
+            found.append(replace(mass, first_row=low, last_row=high))
     return found
+
+
+def grown(
+    cores: list[tuple[int, int]], extent: NDArray[np.bool_], bridge_rows: int
+) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Each core run (first, last) with the run of ``extent`` around it (the thinner ends of a
+    mass: its reported rows); cores that come to share one run are merged. Cores are measured
+    and graded, the wider runs only report the mass's extent."""
+    result: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    wide = runs(extent, bridge_rows, 1)
+    for start, last in cores:
+        around = [(a, b) for a, b in wide if a <= last and b >= start]
+        low = min([start, *(a for a, _ in around)])
+        high = max([last, *(b for _, b in around)])
+        first = start
+        if result and low <= result[-1][1][1]:
+            (first, _), (low, _) = result.pop()
+        result.append(((first, last), (low, high)))
+    return result
+
+
+def flanks_open(
+    sac_ap_mm: Floats, sac_usual_mm: Floats, dz_mm: float
+) -> Callable[[int, int], bool]:
+    """A test of rows ``first``..``last``: the sac is open to its usual depth somewhere within
+    ``FLANK_MM`` above and below them (a flank beyond the image counts as open). A sac that
+    only tapers shut below (its end, the cauda equina filling it) has no open flank there."""
+    is_open = np.nan_to_num(sac_ap_mm, nan=0.0) >= FLANK_OPEN_FRACTION * sac_usual_mm
+    reach, needed = round(FLANK_MM / dz_mm), max(1, round(FLANK_OPEN_MM / dz_mm))
+
+    def test(first: int, last: int) -> bool:
+        above = is_open[max(0, first - reach) : first]
+        below = is_open[last + 1 : last + 1 + reach]
+        above_ok = first - reach < 0 or longest_run(above) >= needed
+        below_ok = last + reach >= is_open.size or longest_run(below) >= needed
+        return above_ok and below_ok
+
+    return test
+
+
+def longest_run(mask: NDArray[np.bool_]) -> int:
+    """Length of the longest run of True in ``mask``."""
+    labels, count = ndimage.label(mask)
+    return int(np.bincount(labels)[1:].max()) if count else 0
 
 
 def side_of(front: dict[int, Floats], back: dict[int, Floats]) -> Side:

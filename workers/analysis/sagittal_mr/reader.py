@@ -41,6 +41,10 @@ SAC_TAPER_FRACTION = 0.6  # a sac this much shallower than usual at an end is cl
 SAC_TAPER_WINDOW_MM = 10.0
 SACRUM_MIN_SEGMENT_MM = 25.0  # lumbar segments: only there is a closing sac its end, not a mass
 SAC_CLOSED_MM = 15.0  # closed this long in the lower half: the sac has ended (S2)
+# the 90th percentile of the sac's AP above C2/C3 is 1.28-1.9 times its median with the
+# cisterna magna in view, 1.15-1.18 over missed upper thoracic discs (tuning sets)
+CISTERN_WIDENING = 1.22
+CISTERN_PERCENTILE = 90.0
 BOX_HALF_DEPTH_MM = 12.0
 CONFIDENCE_FLOOR = 0.5
 CONFIDENCE_PER_MM = 0.1  # each millimetre of extra tissue beyond the threshold adds this much
@@ -71,7 +75,8 @@ def read_sagittal_mr(volume: CanonicalVolume, weighting: Weighting) -> SeriesRea
     discs = above_sac_end(discs, sac_end, period)
     if discs.size < 2:
         return SeriesReading(segments=(), anchor=None, detections=(), note="no discs found")
-    anchor = find_anchor(discs, voxels.shape[0], sac_end, dz)
+    cisterns = widens_above(slices[0].sac_ap, int(discs[0]))
+    anchor = find_anchor(discs, voxels.shape[0], sac_end, dz, cisterns=cisterns)
     segments = named(segments_between(discs, period), anchor)
     valid = valid_rows(slices[0].csf_pixels, discs, period, dz) & open_rows
     masses = find_masses(slices, valid, dz, fat_bright=weighting not in FAT_SUPPRESSED)
@@ -94,6 +99,17 @@ def canal_sections(
     fluid = {m: s.scaled(factor) for m, s in straight.items()}
     level = csf_level(fluid[0], dz)
     return {m: measure_rows(s, level, dz) for m, s in fluid.items()}
+
+
+def widens_above(sac_ap_mm: NDArray[np.float64], row: int) -> bool:
+    """Whether the sac above ``row`` (the first disc) widens well beyond its usual depth, as
+    it does into the cisterna magna under the skull base."""
+    depth = np.nan_to_num(sac_ap_mm, nan=0.0)
+    above, seen = depth[:row], depth[depth > 0]
+    if above.size == 0 or seen.size == 0:
+        return False
+    wide = float(np.percentile(above, CISTERN_PERCENTILE))
+    return wide >= CISTERN_WIDENING * float(np.median(seen))
 
 
 def closing_row(open_rows: NDArray[np.bool_]) -> int | None:

@@ -7,7 +7,9 @@ every weighting. So the smoothed gradient energy along the canal peaks once per 
 closer than a segment are merged; a gap of two segments gets the disc it must have missed.
 
 Names are counted from an anchor, never guessed: the skull base (a long stretch above the first
-disc with no disc in it: C2 with the dens, C1 and the skull) or the sacrum (the sac seen to
+disc with no disc in it: C2 with the dens, C1 and the skull, where the sac widens into the
+cisterns; missed discs at the top of a thoracic or lumbar field leave a long stretch too, but
+a sac of its usual depth) or the sacrum (the sac seen to
 close, at S2, less than two segments below the last disc)."""
 
 from __future__ import annotations
@@ -114,15 +116,19 @@ def segments_between(discs: Floats, period_rows: float) -> list[Segment]:
     ]
 
 
-def find_anchor(discs: Floats, rows: int, sac_end: int | None, dz_mm: float) -> Anchor | None:
-    """Skull base when a long disc-free stretch lies above the first disc; sacrum when the sac
-    closes in view, the last disc (L5/S1) less than two segments above where it closes.
+def find_anchor(
+    discs: Floats, rows: int, sac_end: int | None, dz_mm: float, *, cisterns: bool
+) -> Anchor | None:
+    """Skull base when a long disc-free stretch lies above the first disc and the sac widens
+    into the cisterns there (``cisterns``); sacrum when the sac closes in view, the last disc
+    (L5/S1) less than two segments above where it closes.
     ``sac_end``: the row where the sac closes (None when it is not seen to close)."""
     if discs.size < 2:
         return None
     usual = float(np.median(np.diff(discs)))
     above = float(discs[0])
-    if above * dz_mm >= SKULL_GAP_MIN_MM and above >= SKULL_GAP_SEGMENTS * usual:
+    long_gap = above * dz_mm >= SKULL_GAP_MIN_MM and above >= SKULL_GAP_SEGMENTS * usual
+    if long_gap and cisterns:
         return "skull_base"
     if sac_end is None or (rows - 1 - sac_end) * dz_mm < SACRUM_BELOW_SAC_MM:
         return None

@@ -9,8 +9,14 @@ from spinetriage.triage import bilsky_rank
 from tests.workers.analysis.sagittal_mr import synthetic
 from workers.analysis.reading import Segment
 from workers.analysis.sagittal_mr.canal import best_path, trace_canal
-from workers.analysis.sagittal_mr.epidural import find_masses, row_grade, runs
-from workers.analysis.sagittal_mr.reader import read_sagittal_mr
+from workers.analysis.sagittal_mr.epidural import (
+    find_masses,
+    flanks_open,
+    grown,
+    row_grade,
+    runs,
+)
+from workers.analysis.sagittal_mr.reader import read_sagittal_mr, widens_above
 from workers.analysis.sagittal_mr.sections import RowMeasures
 from workers.analysis.sagittal_mr.segments import (
     above_sac_end,
@@ -91,7 +97,23 @@ def test_anchor_needs_the_skull_gap_or_the_sac_closing(
     """A long disc-free stretch above the discs is the skull base; the sac closing within two
     segments of the last disc, with spine seen below, is the sacrum; otherwise no anchor."""
     discs = np.asarray(first_disc + 20.0 * np.arange(5), dtype=np.float64)
-    assert find_anchor(discs, 300, sac_end, dz_mm=1.0) == anchor
+    assert find_anchor(discs, 300, sac_end, dz_mm=1.0, cisterns=True) == anchor
+
+
+def test_skull_base_needs_the_cisterns() -> None:
+    """A long disc-free stretch above the discs without the sac widening into the cisterns
+    (discs missed at the top of a thoracic or lumbar field) is no skull base."""
+    discs = np.asarray(80.0 + 20.0 * np.arange(5), dtype=np.float64)
+    assert find_anchor(discs, 300, None, dz_mm=1.0, cisterns=False) is None
+
+
+def test_cisterns_are_a_sac_widening_above_the_first_disc() -> None:
+    """The sac above the first disc much deeper than usual is the cisterna magna; a sac of
+    its usual depth there is not."""
+    sac = np.full(200, 10.0)
+    assert not widens_above(sac, 60)
+    sac[:30] = 16.0
+    assert widens_above(sac, 60)
 
 
 def test_sacral_remnants_above_the_sac_end_are_dropped() -> None:
@@ -197,3 +219,20 @@ def test_unread_weighting_gives_a_note() -> None:
     assert reading.note
     tiny = read_sagittal_mr(synthetic.volume(np.zeros((8, 8, 4), dtype=np.float32)), "T2")
     assert tiny.note
+
+
+def test_a_mass_needs_open_sac_above_and_below() -> None:
+    """Thick tissue where the sac tapers shut and never reopens (the sac's end, roots filling
+    it) is no mass; the same stretch with normal sac below it is one."""
+    usual = np.full(200, 10.0)
+    ending = np.concatenate((np.full(120, 10.0), np.full(80, 2.0)))
+    assert not flanks_open(ending, usual, 1.0)(100, 130)
+    assert flanks_open(np.full(200, 10.0), usual, 1.0)(100, 130)
+
+
+def test_cores_grow_to_the_thinner_ends_and_merge() -> None:
+    """A mass's rows reach out to where its thinner tissue ends; two cores in one such run
+    are one mass, graded over both cores."""
+    extent = np.zeros(100, dtype=bool)
+    extent[10:60] = True
+    assert grown([(20, 30), (40, 50)], extent, 1) == [((20, 50), (10, 59))]
