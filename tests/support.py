@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import socket
 import time
 import urllib.request
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from pydicom import dcmread
 from pynetdicom import AE
@@ -19,12 +21,26 @@ from pynetdicom.sop_class import MRImageStorage  # type: ignore[attr-defined]
 from redis import Redis
 
 from spinetriage import keys
+from spinetriage.dcmtk import find_tool
 from spinetriage.task_names import TRIAGE_QUEUE
 
 if TYPE_CHECKING:
     from tests.conftest import ListenerProcess
 
 POLL_TIMEOUT_S = 20.0
+
+
+def dcmtk_tools(*names: str) -> dict[str, str]:
+    """Paths of dcmtk's command-line tools; a module that needs them is skipped where they are
+    missing, and fails under CI, which must have installed them."""
+    tools = {name: find_tool(name) for name in names}
+    missing = [name for name, path in tools.items() if path is None]
+    if missing:
+        reason = f"dcmtk command-line tools not on PATH (missing: {', '.join(missing)})"
+        if os.environ.get("CI"):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason, allow_module_level=True)
+    return {name: path for name, path in tools.items() if path is not None}
 
 
 def free_port() -> int:

@@ -74,7 +74,7 @@ def _finding(group: list[Seen], placed: Sequence[Placed], spans: Sequence[NamedS
             else round(min(100.0, max(0.0, detection.canal_compromise_pct)), 0)
         ),
         bilsky_grade=detection.bilsky_grade,
-        confidence=round(_confidence(best, len(supporting), _missed_by(group, placed)), 2),
+        confidence=round(_confidence(best, len(supporting), _missed_by(best, group, placed)), 2),
         series_instance_uid=best.placed.series.series_instance_uid,
         key_image=best.placed.key_image(detection),
         supporting_series=tuple(supporting),
@@ -89,10 +89,9 @@ def _side(group: list[Seen]) -> Side | None:
     return sides.pop() if len(sides) == 1 else None
 
 
-def _missed_by(group: list[Seen], placed: Sequence[Placed]) -> int:
+def _missed_by(best: Seen, group: list[Seen], placed: Sequence[Placed]) -> int:
     """Series of the same plane as the best one that cover the mass's heights but did not see
     it."""
-    best = min(group, key=lambda s: s.rank)
     saw = {id(s.placed) for s in group}
     missed = 0
     for p in placed:

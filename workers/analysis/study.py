@@ -43,9 +43,9 @@ def analyze_folder(folder: Path) -> TriageResult:
         if isinstance(outcome, Placed):
             placed.append(outcome)
             note = outcome.reading.note
-            uses[series.series_instance_uid] = _use(series, not note, note or READ)
+            uses[series.series_instance_uid] = series.use(not note, note or READ)
         else:
-            uses[series.series_instance_uid] = _use(series, False, outcome)
+            uses[series.series_instance_uid] = series.use(False, outcome)
     read_ms = _ms_since(wall) - loaded_ms
     if not any(use.used for use in uses.values()):
         raise NotAnalysableError(_nothing_read(list(uses.values())))
@@ -78,10 +78,6 @@ def _declined(use: SeriesUse) -> SeriesUse:
         return use
     kind = " ".join(str(part) for part in (use.modality, use.plane, use.weighting) if part)
     return use.model_copy(update={"used": False, "reason": f"not read: no reader for {kind}"})
-
-
-def _use(series: LoadedSeries, used: bool, reason: str) -> SeriesUse:
-    return series.use().model_copy(update={"used": used, "reason": reason})
 
 
 def _nothing_read(uses: list[SeriesUse]) -> str:

@@ -49,17 +49,12 @@ class LoadedSeries:
     field_strength_t: float | None = None
     manufacturer: str = ""
 
-    def use(self) -> SeriesUse:
-        """This series as the result contract describes it, marked as loaded."""
-        return SeriesUse(
-            series_instance_uid=self.series_instance_uid,
-            description=self.description,
-            modality=self.modality,
-            plane=self.plane,
-            weighting=self.weighting,
-            used=True,
-            reason=LOADED,
+    def use(self, used: bool = True, reason: str = LOADED) -> SeriesUse:
+        """This series as the result contract describes it; by default, marked as loaded."""
+        known = _Known(
+            self.series_instance_uid, self.modality, self.description, self.plane, self.weighting
         )
+        return known.use(used, reason)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ storage of a series, compressed transfer syntaxes stored exactly as received, an
 
 from __future__ import annotations
 
-import os
 import struct
 import subprocess
 import zlib
@@ -25,21 +24,15 @@ from pydicom.uid import (
 )
 
 from services.listener.spool import INCOMING
-from spinetriage.dcmtk import find_tool, loopback_env
+from spinetriage.dcmtk import loopback_env
 from spinetriage.sample_study import SeriesSpec, write_mr_series
 from tests.conftest import ListenerProcess
-from tests.support import metric
+from tests.support import dcmtk_tools, metric
 
 DCMTK_TOOLS = ("storescu", "echoscu", "dcmcjpeg", "dcmcjpls", "dcmcrle", "dcmconv")
 
 
-TOOLS = {name: find_tool(name) for name in DCMTK_TOOLS}
-_missing = [name for name, path in TOOLS.items() if path is None]
-if _missing:
-    reason = f"dcmtk command-line tools not on PATH (missing: {', '.join(_missing)})"
-    if os.environ.get("CI"):
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
+TOOLS = dcmtk_tools(*DCMTK_TOOLS)
 
 pytestmark = pytest.mark.dcmtk
 

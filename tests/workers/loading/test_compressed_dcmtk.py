@@ -5,7 +5,6 @@ both: lossless syntaxes must give exactly the same voxels, lossy ones nearly the
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -23,16 +22,10 @@ from pydicom.uid import (
     RLELossless,
 )
 
-from spinetriage.dcmtk import find_tool
+from tests.support import dcmtk_tools
 from tests.workers.loading.compression import loaded_voxels, relative_error, write_smooth_series
 
-TOOLS = {name: find_tool(name) for name in ("dcmcjpeg", "dcmcjpls", "dcmcrle", "dcmconv")}
-_missing = [name for name, path in TOOLS.items() if path is None]
-if _missing:
-    reason = f"dcmtk command-line tools not on PATH (missing: {', '.join(_missing)})"
-    if os.environ.get("CI"):
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
+TOOLS = dcmtk_tools("dcmcjpeg", "dcmcjpls", "dcmcrle", "dcmconv")
 
 pytestmark = pytest.mark.dcmtk
 
