@@ -103,14 +103,15 @@ def find_masses(
     Where fat is bright (T2 without fat suppression), tissue as bright as fat is fat."""
     window = round(BASELINE_WINDOW_MM / dz_mm)
     envelope = round(WALL_ENVELOPE_MM / dz_mm)
+    bridge = round(BRIDGE_MM / dz_mm)
     front = {m: excess(s.front_tissue(envelope), window) for m, s in slices.items()}
     back = {m: excess(s.back_tissue(envelope), window) for m, s in slices.items()}
     strongest = np.max([np.maximum(front[m], back[m]) for m in slices], axis=0)
+    strongest = filled_where_closed(strongest, slices[0].csf_pixels == 0, bridge)
     mask = (strongest >= MIN_EXCESS_MM) & valid
     found = []
     sac_usual = rolling_percentile(slices[0].sac_ap, window, SAC_BASELINE_PERCENTILE)
     flanks = flanks_open(slices[0].sac_ap, sac_usual, dz_mm)
-    bridge = round(BRIDGE_MM / dz_mm)
     cores = [run for run in runs(mask, bridge, round(MIN_LENGTH_MM / dz_mm)) if flanks(*run)]
     for (first, last), (low, high) in grown(cores, (strongest >= EXTENT_EXCESS_MM) & valid, bridge):
         rows = slice(first, last + 1)
@@ -121,6 +122,22 @@ def find_masses(
         if not (fat_bright and mass.signal >= FAT_SIGNAL):
             found.append(replace(mass, first_row=low, last_row=high))
     return found
+
+
+def filled_where_closed(strongest: Floats, closed: NDArray[np.bool_], reach_rows: int) -> Floats:
+    """Extra tissue where the sac shows no CSF at all: the smaller of the most found within
+    ``reach_rows`` above and below. A mass that fills the canal hides its own thickness (no
+    sac to measure from) but shows it at its edges; a disc or the sac's end has no extra
+    tissue on both sides."""
+    result = strongest.copy()
+    labels, count = ndimage.label(closed)
+    for label in range(1, count + 1):
+        rows = np.flatnonzero(labels == label)
+        above = strongest[max(0, rows[0] - reach_rows) : rows[0]]
+        below = strongest[rows[-1] + 1 : rows[-1] + 1 + reach_rows]
+        if above.size and below.size:
+            result[rows] = min(float(above.max()), float(below.max()))
+    return result
 
 
 def grown(
