@@ -10,6 +10,7 @@ from tests.workers.analysis.sagittal_mr import synthetic
 from workers.analysis.reading import Segment
 from workers.analysis.sagittal_mr.canal import best_path, trace_canal
 from workers.analysis.sagittal_mr.epidural import (
+    filled_where_closed,
     find_masses,
     flanks_open,
     grown,
@@ -236,3 +237,16 @@ def test_cores_grow_to_the_thinner_ends_and_merge() -> None:
     extent = np.zeros(100, dtype=bool)
     extent[10:60] = True
     assert grown([(20, 30), (40, 50)], extent, 1) == [((20, 50), (10, 59))]
+
+
+def test_a_closed_sac_takes_the_extra_tissue_of_its_edges() -> None:
+    """Rows without CSF between two thick edges (a mass filling the canal) take the thinner
+    edge's extra tissue; a closure with a normal edge on one side (a disc) stays at nothing."""
+    strongest = np.zeros(60)
+    strongest[8:10], strongest[20:22] = 12.0, 9.0
+    strongest[40:42] = 8.0
+    closed = np.zeros(60, dtype=bool)
+    closed[10:20] = closed[42:50] = True
+    filled = filled_where_closed(strongest, closed, reach_rows=3)
+    assert np.all(filled[10:20] == 9.0)
+    assert np.all(filled[42:50] == 0.0)
