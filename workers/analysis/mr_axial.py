@@ -44,8 +44,22 @@ def read_axial_mr(volume: CanonicalVolume, weighting: Weighting) -> SeriesReadin
     if len(seen) < MIN_SECTIONS:
         return SeriesReading(segments=(), anchor=None, detections=(), note="canal not found")
     has_cord = np.percentile([s.cord_mm2 for s in seen], NORMAL_PERCENTILE) >= MIN_CORD_MM2
-    epidural = _epidural(sections, seen, pixel_mm) if has_cord else []
-    return SeriesReading(segments=(), anchor=None, detections=tuple(epidural))
+    if not has_cord:
+        return SeriesReading(segments=(), anchor=None, detections=())
+    sections = above_conus(sections)
+    seen = [s for s in sections if s is not None]
+    return SeriesReading(
+        segments=(), anchor=None, detections=tuple(_epidural(sections, seen, pixel_mm))
+    )
+
+
+def above_conus(sections: list[SacSection | None]) -> list[SacSection | None]:
+    """The sections with the block's conus end dropped (None): below the last section with a
+    cord, where the sac holds only roots and CSF, its area is not comparable with the sections
+    that hold the cord. A mass that squeezes the cord out of sight has cord again below it."""
+    with_cord = [i for i, s in enumerate(sections) if s is not None and s.cord_mm2 >= MIN_CORD_MM2]
+    last = with_cord[-1] if with_cord else len(sections) - 1
+    return [s if i <= last else None for i, s in enumerate(sections)]
 
 
 def _epidural(

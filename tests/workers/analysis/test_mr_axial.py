@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from spinetriage.triage import bilsky_rank
-from workers.analysis.mr_axial import read_axial_mr
+from workers.analysis.mr_axial import above_conus, read_axial_mr
+from workers.analysis.mr_axial_canal import SacSection
 from workers.analysis.reading import SeriesReading
 from workers.analysis.volume import CanonicalVolume
 from workers.loading import load_study
@@ -72,3 +73,15 @@ def test_block_without_a_canal_says_so() -> None:
     )
     reading = read_axial_mr(volume, "T2")
     assert reading.detections == ()
+
+
+def _section(cord_mm2: float) -> SacSection:
+    return SacSection(100.0, 60.0, cord_mm2, 10.0, 14.0, (50.0, 50.0), False, (40, 40, 60, 60))
+
+
+def test_sections_below_the_conus_are_not_compared() -> None:
+    """Sections past the last one holding a cord (roots only) are dropped; a cord squeezed out
+    of sight between sections that hold it is kept."""
+    cords = [40.0, 40.0, 0.0, 0.0, 40.0, 40.0, 0.0, 2.0, 0.0]
+    kept = above_conus([_section(c) for c in cords])
+    assert [s is not None for s in kept] == [True] * 6 + [False] * 3

@@ -38,6 +38,8 @@ EXTENT_EXCESS_MM = 2.0  # a mass's tapering ends and the necks between its lobes
 MIN_LENGTH_MM = 10.0  # masses span a level; shorter thickenings are fat between laminae
 WALL_ENVELOPE_MM = 12.0  # the canal's wall is its nearest bone over about one lamina
 BRIDGE_MM = 4.0  # gaps this short inside a mass are lobulation or noise
+CORE_DENSITY = 0.5  # a mass is thick on most rows of its run; rows here and there where the
+# thin CSF behind the cauda equina's roots drops out are noise
 SAC_DEFORMED_MM = 1.5  # the truth's 1 mm plus what a 0.6-0.8 mm pixel can resolve
 CORD_COMPRESSED = 0.85  # cord AP below this fraction of its usual AP is compressed
 GRADE_ROWS_MM = 1.5  # a grade must hold over this much height to count
@@ -112,7 +114,11 @@ def find_masses(
     found = []
     sac_usual = rolling_percentile(slices[0].sac_ap, window, SAC_BASELINE_PERCENTILE)
     flanks = flanks_open(slices[0].sac_ap, sac_usual, dz_mm)
-    cores = [run for run in runs(mask, bridge, round(MIN_LENGTH_MM / dz_mm)) if flanks(*run)]
+    cores = [
+        (first, last)
+        for first, last in runs(mask, bridge, round(MIN_LENGTH_MM / dz_mm))
+        if flanks(first, last) and mask[first : last + 1].mean() >= CORE_DENSITY
+    ]
     for (first, last), (low, high) in grown(cores, (strongest >= EXTENT_EXCESS_MM) & valid, bridge):
         rows = slice(first, last + 1)
         side = side_of({m: front[m][rows] for m in slices}, {m: back[m][rows] for m in slices})

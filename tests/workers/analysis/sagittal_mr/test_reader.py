@@ -250,3 +250,14 @@ def test_a_closed_sac_takes_the_extra_tissue_of_its_edges() -> None:
     filled = filled_where_closed(strongest, closed, reach_rows=3)
     assert np.all(filled[10:20] == 9.0)
     assert np.all(filled[42:50] == 0.0)
+
+
+def test_a_mass_is_thick_on_most_rows_of_its_run() -> None:
+    """Extra tissue on scattered rows (CSF dropping out behind the roots) bridged into one long
+    run is no mass; the same length held solidly is one."""
+    solid, scattered = _measures(300), _measures(300)
+    solid.sac_back[100:130] = 1.0
+    scattered.sac_back[100:130:3] = 1.0
+    valid = np.ones(300, dtype=bool)
+    assert len(find_masses({0: solid}, valid, 1.0, fat_bright=False)) == 1
+    assert find_masses({0: scattered}, valid, 1.0, fat_bright=False) == []
