@@ -109,7 +109,14 @@ def find_masses(
     front = {m: excess(s.front_tissue(envelope), window) for m, s in slices.items()}
     back = {m: excess(s.back_tissue(envelope), window) for m, s in slices.items()}
     strongest = np.max([np.maximum(front[m], back[m]) for m in slices], axis=0)
-    strongest = filled_where_closed(strongest, slices[0].csf_pixels == 0, bridge)
+    strongest = filled_where_closed(
+        strongest,
+        slices[0].csf_pixels == 0,
+        np.isfinite(slices[0].cord_ap),
+        reach_rows=bridge,
+        block_rows=round(MIN_LENGTH_MM / dz_mm),
+        flank_rows=round(FLANK_MM / dz_mm),
+    )
     mask = (strongest >= MIN_EXCESS_MM) & valid
     found = []
     sac_usual = rolling_percentile(slices[0].sac_ap, window, SAC_BASELINE_PERCENTILE)
@@ -130,19 +137,42 @@ def find_masses(
     return found
 
 
-def filled_where_closed(strongest: Floats, closed: NDArray[np.bool_], reach_rows: int) -> Floats:
+def filled_where_closed(
+    strongest: Floats,
+    closed: NDArray[np.bool_],
+    cord: NDArray[np.bool_],
+    *,
+    reach_rows: int,
+    block_rows: int,
+    flank_rows: int,
+) -> Floats:
     """Extra tissue where the sac shows no CSF at all: the smaller of the most found within
-    ``reach_rows`` above and below. A mass that fills the canal hides its own thickness (no
-    sac to measure from) but shows it at its edges; a disc or the sac's end has no extra
-    tissue on both sides."""
+    ``reach_rows`` above and below; at least ``MIN_EXCESS_MM`` where the sac stays shut for
+    ``block_rows`` or more with the cord seen over half that length within ``flank_rows``
+    above and below (a block of the cord's canal). A mass that fills the canal hides its own
+    thickness (no sac to measure from) but shows it at its edges or by its length; a disc
+    has no extra tissue on both sides and is short; where the lumbar sac ends or the roots
+    crowd it no cord is seen below."""
     result = strongest.copy()
     labels, count = ndimage.label(closed)
     for label in range(1, count + 1):
         rows = np.flatnonzero(labels == label)
-        above = strongest[max(0, rows[0] - reach_rows) : rows[0]]
-        below = strongest[rows[-1] + 1 : rows[-1] + 1 + reach_rows]
-        if above.size and below.size:
-            result[rows] = min(float(above.max()), float(below.max()))
+        above = slice(max(0, rows[0] - reach_rows), rows[0])
+        below = slice(rows[-1] + 1, rows[-1] + 1 + reach_rows)
+        if strongest[above].size and strongest[below].size:
+            edges = min(float(strongest[above].max()), float(strongest[below].max()))
+            result[rows] = edges
+    # blocks: closures bridged over a few rows of CSF, with the cord above and below them
+    bridged = closed | ndimage.binary_closing(closed, np.ones(2 * reach_rows + 1, dtype=bool))
+    labels, count = ndimage.label(bridged)
+    for label in range(1, count + 1):
+        rows = np.flatnonzero(labels == label)
+        cord_above = cord[max(0, rows[0] - flank_rows) : rows[0]]
+        cord_below = cord[rows[-1] + 1 : rows[-1] + 1 + flank_rows]
+        if rows.size < block_rows or cord_above.size == 0 or cord_below.size == 0:
+            continue
+        if min(longest_run(cord_above), longest_run(cord_below)) >= block_rows // 2:
+            result[rows] = np.maximum(result[rows], MIN_EXCESS_MM)
     return result
 
 

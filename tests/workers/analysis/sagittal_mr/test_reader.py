@@ -10,6 +10,7 @@ from tests.workers.analysis.sagittal_mr import synthetic
 from workers.analysis.reading import Segment
 from workers.analysis.sagittal_mr.canal import best_path, trace_canal
 from workers.analysis.sagittal_mr.epidural import (
+    MIN_EXCESS_MM,
     filled_where_closed,
     find_masses,
     flanks_open,
@@ -247,9 +248,30 @@ def test_a_closed_sac_takes_the_extra_tissue_of_its_edges() -> None:
     strongest[40:42] = 8.0
     closed = np.zeros(60, dtype=bool)
     closed[10:20] = closed[42:50] = True
-    filled = filled_where_closed(strongest, closed, reach_rows=3)
+    cord = np.ones(60, dtype=bool)
+    filled = filled_where_closed(
+        strongest, closed, cord, reach_rows=3, block_rows=20, flank_rows=20
+    )
     assert np.all(filled[10:20] == 9.0)
     assert np.all(filled[42:50] == 0.0)
+
+
+def test_a_long_closure_with_the_cord_beside_it_is_a_block() -> None:
+    """The sac shut over a long stretch with the cord seen above and below is a mass however
+    thin its edges; the same stretch with no cord below (the lumbar sac's end) is not."""
+    strongest, closed = np.zeros(80), np.zeros(80, dtype=bool)
+    closed[20:50] = True
+    cord = np.ones(80, dtype=bool)
+    cord[15:20] = cord[50:55] = False  # the mass's edges hide the cord
+    blocked = filled_where_closed(
+        strongest, closed, cord, reach_rows=4, block_rows=10, flank_rows=20
+    )
+    assert np.all(blocked[20:50] >= MIN_EXCESS_MM)
+    cord[50:] = False
+    ending = filled_where_closed(
+        strongest, closed, cord, reach_rows=4, block_rows=10, flank_rows=20
+    )
+    assert np.all(ending[20:50] == 0.0)
 
 
 def test_a_mass_is_thick_on_most_rows_of_its_run() -> None:
