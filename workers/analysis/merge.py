@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from spinetriage.triage import Finding, Side
+from spinetriage.triage import Finding, Side, Weighting
 from workers.analysis.naming import NamedSpan, levels_spanned
 from workers.analysis.placement import Placed
 from workers.analysis.reading import Detection
@@ -18,6 +18,7 @@ from workers.analysis.reading import Detection
 SAME_MASS_GAP_MM = 5.0  # detections this close along the spine are the same mass
 SUPPORT_FACTOR = 0.5  # each supporting series halves the doubt
 UNSUPPORTED_FACTOR = 0.7  # seen by one series while others covering it saw nothing
+SAGITTAL_FLUID: frozenset[Weighting] = frozenset({"T2", "STIR", "PD"})
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,29 @@ class Seen:
 
 def findings_from(placed: Sequence[Placed], spans: Sequence[NamedSpan]) -> list[Finding]:
     seen = [Seen(p, d, *p.span_mm(d)) for p in placed for d in p.reading.detections]
-    return [_finding(group, placed, spans) for group in _same_masses(seen)]
+    groups = [g for g in _same_masses(seen) if not _unconfirmed_axial(g, placed)]
+    return [_finding(group, placed, spans) for group in groups]
+
+
+def _unconfirmed_axial(group: list[Seen], placed: Sequence[Placed]) -> bool:
+    """An epidural mass only axial MR sections saw, at heights a sagittal fluid series covers
+    without seeing it. Axial sections confirm a sagittal suspicion; alone they squeeze the
+    sac's outline with roots, flow voids and the block's ends, which the sagittal series,
+    reading the canal along its length, tells apart."""
+    if any(s.placed.series.plane != "axial" or s.placed.series.modality != "MR" for s in group):
+        return False
+    top, bottom = max(s.top_mm for s in group), min(s.bottom_mm for s in group)
+    return any(
+        p.series.plane == "sagittal"
+        and p.series.weighting in SAGITTAL_FLUID
+        and _covers(p, top, bottom)
+        for p in placed
+    )
+
+
+def _covers(placed: Placed, top_mm: float, bottom_mm: float) -> bool:
+    first, last = placed.height_mm(0), placed.height_mm(placed.canonical.voxels.shape[0] - 1)
+    return max(first, last) >= top_mm and min(first, last) <= bottom_mm
 
 
 def _same_masses(seen: list[Seen]) -> list[list[Seen]]:

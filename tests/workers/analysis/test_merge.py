@@ -62,3 +62,18 @@ def test_left_and_right_paraspinal_masses_at_one_height_are_bilateral() -> None:
     [finding] = findings_from([t2, stir], [])
     assert finding.side == "bilateral"
     assert finding.bilsky_grade is None
+
+
+def test_an_axial_mass_the_covering_sagittal_series_did_not_see_is_dropped() -> None:
+    """Axial sections confirm a sagittal suspicion: alone, under a sagittal T2 that read the
+    same heights and saw nothing, they make no finding; with the sagittal mass, they support it;
+    with no sagittal fluid series (T1 only) they stand."""
+    axial = placed(sagittal_series("ax", "T2", plane="axial"), detections=(detection(40, 60),))
+    quiet_t2 = placed(sagittal_series("t2", "T2"))
+    assert findings_from([axial, quiet_t2], []) == []
+    seeing_t2 = placed(sagittal_series("t2", "T2"), detections=(detection(35, 65),))
+    [finding] = findings_from([axial, seeing_t2], [])
+    assert finding.supporting_series == ("ax",)
+    t1_only = placed(sagittal_series("t1", "T1"))
+    [alone] = findings_from([axial, t1_only], [])
+    assert alone.series_instance_uid == "ax"

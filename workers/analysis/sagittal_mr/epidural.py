@@ -43,6 +43,7 @@ CORE_DENSITY = 0.5  # a mass is thick on most rows of its run; rows here and the
 SAC_DEFORMED_MM = 1.5  # the truth's 1 mm plus what a 0.6-0.8 mm pixel can resolve
 CORD_COMPRESSED = 0.85  # cord AP below this fraction of its usual AP is compressed
 GRADE_ROWS_MM = 1.5  # a grade must hold over this much height to count
+SIGNAL_PERCENTILE = 25.0
 FAT_SIGNAL = 0.6  # T2: epidural fat measures 0.6-0.7 of CSF, masses 0.44-0.59 (tuning set)
 CIRCUMFERENTIAL_SHARE = 0.5  # the weaker side has at least half the stronger side's excess
 FLANK_MM = 40.0  # a real mass has normal sac within this far above and below it
@@ -268,7 +269,7 @@ def _graded(
         compromise_pct=float(np.clip(compromise, 0.0, 100.0)),
         worst_row=worst_row,
         excess_mm=float(strongest[rows].max()),
-        signal=tissue_signal(slices, side, rows),
+        signal=tissue_signal(slices, side, rows, envelope),
     )
 
 
@@ -323,13 +324,24 @@ def thickness_mm(
     return float(values.max()) if values.size else 0.0
 
 
-def tissue_signal(slices: dict[int, RowMeasures], side: Side, rows: NDArray[np.intp]) -> float:
-    """Median signal of the epidural tissue on the mass's side, midline first."""
+def tissue_signal(
+    slices: dict[int, RowMeasures], side: Side, rows: NDArray[np.intp], envelope: int
+) -> float:
+    """Signal of the epidural tissue on the mass's side (midline first): its lower quartile
+    over the rows, as a mass joined to stretches of thick normal fat is still darker than fat
+    over a good part of its length. Around a circumferential mass each row's thicker side is
+    read: the thin side there is the canal's own fat."""
     chosen = (
         slices[0]
         if side not in ("left", "right")
         else slices[max(slices) if side == "left" else min(slices)]
     )
-    values = chosen.front_signal[rows] if side == "anterior" else chosen.back_signal[rows]
+    if side == "circumferential":
+        front = np.nan_to_num(chosen.front_tissue(envelope)[rows], nan=-np.inf)
+        back = np.nan_to_num(chosen.back_tissue(envelope)[rows], nan=-np.inf)
+        use_front = front > back
+    else:
+        use_front = np.full(rows.size, side == "anterior")
+    values = np.where(use_front, chosen.front_signal[rows], chosen.back_signal[rows])
     values = values[np.isfinite(values)]
-    return float(np.median(values)) if values.size else float("nan")
+    return float(np.percentile(values, SIGNAL_PERCENTILE)) if values.size else float("nan")
