@@ -38,12 +38,12 @@ EXTENT_EXCESS_MM = 2.0  # a mass's tapering ends and the necks between its lobes
 MIN_LENGTH_MM = 10.0  # masses span a level; shorter thickenings are fat between laminae
 WALL_ENVELOPE_MM = 12.0  # the canal's wall is its nearest bone over about one lamina
 BRIDGE_MM = 4.0  # gaps this short inside a mass are lobulation or noise
+BLOCK_CORD_MM = 4.0  # a block has the cord beside it; below the conus the roots measure 1.5-3
 CORE_DENSITY = 0.5  # a mass is thick on most rows of its run; rows here and there where the
 # thin CSF behind the cauda equina's roots drops out are noise
 SAC_DEFORMED_MM = 1.5  # the truth's 1 mm plus what a 0.6-0.8 mm pixel can resolve
 CORD_COMPRESSED = 0.85  # cord AP below this fraction of its usual AP is compressed
 GRADE_ROWS_MM = 1.5  # a grade must hold over this much height to count
-SIGNAL_PERCENTILE = 25.0
 FAT_SIGNAL = 0.6  # T2: epidural fat measures 0.6-0.7 of CSF, masses 0.44-0.59 (tuning set)
 CIRCUMFERENTIAL_SHARE = 0.5  # the weaker side has at least half the stronger side's excess
 FLANK_MM = 40.0  # a real mass has normal sac within this far above and below it
@@ -110,14 +110,16 @@ def find_masses(
     front = {m: excess(s.front_tissue(envelope), window) for m, s in slices.items()}
     back = {m: excess(s.back_tissue(envelope), window) for m, s in slices.items()}
     strongest = np.max([np.maximum(front[m], back[m]) for m in slices], axis=0)
-    strongest = filled_where_closed(
-        strongest,
-        slices[0].csf_pixels == 0,
-        np.isfinite(slices[0].cord_ap),
-        reach_rows=bridge,
+    closed = slices[0].csf_pixels == 0
+    blocked = blocks(
+        closed,
+        np.nan_to_num(slices[0].cord_ap, nan=0.0) >= BLOCK_CORD_MM,
+        bridge_rows=bridge,
         block_rows=round(MIN_LENGTH_MM / dz_mm),
         flank_rows=round(FLANK_MM / dz_mm),
     )
+    strongest = filled_where_closed(strongest, closed, bridge)
+    strongest = np.where(blocked, np.maximum(strongest, MIN_EXCESS_MM), strongest)
     mask = (strongest >= MIN_EXCESS_MM) & valid
     found = []
     sac_usual = rolling_percentile(slices[0].sac_ap, window, SAC_BASELINE_PERCENTILE)
@@ -133,38 +135,41 @@ def find_masses(
         mass = _graded(
             slices, side, first=first, last=last, window=window, dz_mm=dz_mm, strongest=strongest
         )
-        if not (fat_bright and mass.signal >= FAT_SIGNAL):
+        if not (fat_bright and mass.signal >= FAT_SIGNAL) or blocked[first : last + 1].any():
             found.append(replace(mass, first_row=low, last_row=high))
     return found
 
 
-def filled_where_closed(
-    strongest: Floats,
-    closed: NDArray[np.bool_],
-    cord: NDArray[np.bool_],
-    *,
-    reach_rows: int,
-    block_rows: int,
-    flank_rows: int,
-) -> Floats:
+def filled_where_closed(strongest: Floats, closed: NDArray[np.bool_], reach_rows: int) -> Floats:
     """Extra tissue where the sac shows no CSF at all: the smaller of the most found within
-    ``reach_rows`` above and below; at least ``MIN_EXCESS_MM`` where the sac stays shut for
-    ``block_rows`` or more with the cord seen over half that length within ``flank_rows``
-    above and below (a block of the cord's canal). A mass that fills the canal hides its own
-    thickness (no sac to measure from) but shows it at its edges or by its length; a disc
-    has no extra tissue on both sides and is short; where the lumbar sac ends or the roots
-    crowd it no cord is seen below."""
+    ``reach_rows`` above and below. A mass that fills the canal hides its own thickness (no
+    sac to measure from) but shows it at its edges; a disc has no extra tissue on both
+    sides."""
     result = strongest.copy()
     labels, count = ndimage.label(closed)
     for label in range(1, count + 1):
         rows = np.flatnonzero(labels == label)
-        above = slice(max(0, rows[0] - reach_rows), rows[0])
-        below = slice(rows[-1] + 1, rows[-1] + 1 + reach_rows)
-        if strongest[above].size and strongest[below].size:
-            edges = min(float(strongest[above].max()), float(strongest[below].max()))
-            result[rows] = edges
-    # blocks: closures bridged over a few rows of CSF, with the cord above and below them
-    bridged = closed | ndimage.binary_closing(closed, np.ones(2 * reach_rows + 1, dtype=bool))
+        above = strongest[max(0, rows[0] - reach_rows) : rows[0]]
+        below = strongest[rows[-1] + 1 : rows[-1] + 1 + reach_rows]
+        if above.size and below.size:
+            result[rows] = min(float(above.max()), float(below.max()))
+    return result
+
+
+def blocks(
+    closed: NDArray[np.bool_],
+    cord: NDArray[np.bool_],
+    *,
+    bridge_rows: int,
+    block_rows: int,
+    flank_rows: int,
+) -> NDArray[np.bool_]:
+    """Rows where the sac stays shut (over gaps of ``bridge_rows``) for ``block_rows`` or more
+    with the cord seen over half that length within ``flank_rows`` above and below: a block
+    of the cord's canal, a mass however thin its edges. Fat never empties the sac; where the
+    lumbar sac ends or the roots crowd it no cord is seen below."""
+    result = np.zeros(closed.size, dtype=bool)
+    bridged = closed | ndimage.binary_closing(closed, np.ones(2 * bridge_rows + 1, dtype=bool))
     labels, count = ndimage.label(bridged)
     for label in range(1, count + 1):
         rows = np.flatnonzero(labels == label)
@@ -172,8 +177,7 @@ def filled_where_closed(
         cord_below = cord[rows[-1] + 1 : rows[-1] + 1 + flank_rows]
         if rows.size < block_rows or cord_above.size == 0 or cord_below.size == 0:
             continue
-        if min(longest_run(cord_above), longest_run(cord_below)) >= block_rows // 2:
-            result[rows] = np.maximum(result[rows], MIN_EXCESS_MM)
+        result[rows] = min(longest_run(cord_above), longest_run(cord_below)) >= block_rows // 2
     return result
 
 
@@ -269,7 +273,7 @@ def _graded(
         compromise_pct=float(np.clip(compromise, 0.0, 100.0)),
         worst_row=worst_row,
         excess_mm=float(strongest[rows].max()),
-        signal=tissue_signal(slices, side, rows, envelope),
+        signal=tissue_signal(slices, side, rows),
     )
 
 
@@ -324,24 +328,21 @@ def thickness_mm(
     return float(values.max()) if values.size else 0.0
 
 
-def tissue_signal(
-    slices: dict[int, RowMeasures], side: Side, rows: NDArray[np.intp], envelope: int
-) -> float:
-    """Signal of the epidural tissue on the mass's side (midline first): its lower quartile
-    over the rows, as a mass joined to stretches of thick normal fat is still darker than fat
-    over a good part of its length. Around a circumferential mass each row's thicker side is
-    read: the thin side there is the canal's own fat."""
+def tissue_signal(slices: dict[int, RowMeasures], side: Side, rows: NDArray[np.intp]) -> float:
+    """Median signal of the epidural tissue on the mass's side, midline first. Around a
+    circumferential mass each row's thicker side is read: the thin side there is the canal's
+    own fat."""
     chosen = (
         slices[0]
         if side not in ("left", "right")
         else slices[max(slices) if side == "left" else min(slices)]
     )
     if side == "circumferential":
-        front = np.nan_to_num(chosen.front_tissue(envelope)[rows], nan=-np.inf)
-        back = np.nan_to_num(chosen.back_tissue(envelope)[rows], nan=-np.inf)
+        front = np.nan_to_num(chosen.sac_front[rows] - chosen.wall_front[rows], nan=-np.inf)
+        back = np.nan_to_num(chosen.wall_back[rows] - chosen.sac_back[rows], nan=-np.inf)
         use_front = front > back
     else:
         use_front = np.full(rows.size, side == "anterior")
     values = np.where(use_front, chosen.front_signal[rows], chosen.back_signal[rows])
     values = values[np.isfinite(values)]
-    return float(np.percentile(values, SIGNAL_PERCENTILE)) if values.size else float("nan")
+    return float(np.median(values)) if values.size else float("nan")

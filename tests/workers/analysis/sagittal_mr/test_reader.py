@@ -10,7 +10,7 @@ from tests.workers.analysis.sagittal_mr import synthetic
 from workers.analysis.reading import Segment
 from workers.analysis.sagittal_mr.canal import best_path, trace_canal
 from workers.analysis.sagittal_mr.epidural import (
-    MIN_EXCESS_MM,
+    blocks,
     filled_where_closed,
     find_masses,
     flanks_open,
@@ -248,38 +248,22 @@ def test_a_closed_sac_takes_the_extra_tissue_of_its_edges() -> None:
     strongest[40:42] = 8.0
     closed = np.zeros(60, dtype=bool)
     closed[10:20] = closed[42:50] = True
-    cord = np.ones(60, dtype=bool)
-    filled = filled_where_closed(
-        strongest, closed, cord, reach_rows=3, block_rows=20, flank_rows=20
-    )
+    filled = filled_where_closed(strongest, closed, reach_rows=3)
     assert np.all(filled[10:20] == 9.0)
     assert np.all(filled[42:50] == 0.0)
 
 
 def test_a_long_closure_with_the_cord_beside_it_is_a_block() -> None:
-    """The sac shut over a long stretch with the cord seen above and below is a mass however
-    thin its edges; the same stretch with no cord below (the lumbar sac's end) is not."""
-    strongest, closed = np.zeros(80), np.zeros(80, dtype=bool)
+    """The sac shut over a long stretch with the cord seen above and below is a block; the
+    same stretch with no cord below (the lumbar sac's end) is not, nor is a short closure."""
+    closed = np.zeros(80, dtype=bool)
     closed[20:50] = True
     cord = np.ones(80, dtype=bool)
     cord[15:20] = cord[50:55] = False  # the mass's edges hide the cord
-    blocked = filled_where_closed(
-        strongest, closed, cord, reach_rows=4, block_rows=10, flank_rows=20
-    )
-    assert np.all(blocked[20:50] >= MIN_EXCESS_MM)
+    rows = {"bridge_rows": 2, "block_rows": 10, "flank_rows": 20}
+    assert blocks(closed, cord, **rows)[20:50].all()
+    short = np.zeros(80, dtype=bool)
+    short[30:35] = True
+    assert not blocks(short, cord, **rows).any()
     cord[50:] = False
-    ending = filled_where_closed(
-        strongest, closed, cord, reach_rows=4, block_rows=10, flank_rows=20
-    )
-    assert np.all(ending[20:50] == 0.0)
-
-
-def test_a_mass_is_thick_on_most_rows_of_its_run() -> None:
-    """Extra tissue on scattered rows (CSF dropping out behind the roots) bridged into one long
-    run is no mass; the same length held solidly is one."""
-    solid, scattered = _measures(300), _measures(300)
-    solid.sac_back[100:130] = 1.0
-    scattered.sac_back[100:130:3] = 1.0
-    valid = np.ones(300, dtype=bool)
-    assert len(find_masses({0: solid}, valid, 1.0, fat_bright=False)) == 1
-    assert find_masses({0: scattered}, valid, 1.0, fat_bright=False) == []
+    assert not blocks(closed, cord, **rows).any()
