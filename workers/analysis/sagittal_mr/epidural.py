@@ -296,11 +296,12 @@ def row_grade(
 def worst_grade(
     grades: list[BilskyGrade], rows: NDArray[np.intp], min_rows: int
 ) -> tuple[BilskyGrade, int]:
-    """The worst grade held by at least ``min_rows`` rows (else the mildest), and its row."""
+    """The worst grade held by at least ``min_rows`` rows in a row (else the mildest), and its
+    row. Single rows here and there are partial volume or noise, not a pinned cord."""
     ranks = np.array([bilsky_rank(g) for g in grades])
     for rank in sorted(set(ranks.tolist()), reverse=True):
         holding = np.flatnonzero(ranks >= rank)
-        if holding.size >= min_rows or rank == ranks.min():
+        if longest_run(ranks >= rank) >= min_rows or rank == ranks.min():
             middle = holding[holding.size // 2]
             return grades[int(np.flatnonzero(ranks == rank)[0])], int(rows[middle])
     return grades[0], int(rows[0])

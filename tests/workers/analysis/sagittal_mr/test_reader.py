@@ -17,6 +17,7 @@ from workers.analysis.sagittal_mr.epidural import (
     grown,
     row_grade,
     runs,
+    worst_grade,
 )
 from workers.analysis.sagittal_mr.reader import read_sagittal_mr, widens_above
 from workers.analysis.sagittal_mr.sections import RowMeasures
@@ -267,3 +268,13 @@ def test_a_long_closure_with_the_cord_beside_it_is_a_block() -> None:
     assert not blocks(short, cord, **rows).any()
     cord[50:] = False
     assert not blocks(closed, cord, **rows).any()
+
+
+def test_a_grade_must_hold_on_rows_in_a_row() -> None:
+    """Grade 2 on scattered single rows is partial volume: the run's grade is the one held
+    on consecutive rows."""
+    rows = np.arange(10)
+    grades = ["1c", "2", "1c", "1c", "2", "1c", "1c", "2", "1c", "1c"]
+    assert worst_grade(grades, rows, min_rows=2)[0] == "1c"
+    grades[4] = grades[5] = "2"
+    assert worst_grade(grades, rows, min_rows=2)[0] == "2"
