@@ -44,6 +44,8 @@ SAC_CLOSED_MM = 15.0  # closed this long in the lower half: the sac has ended (S
 # the 90th percentile of the sac's AP above C2/C3 is 1.28-1.9 times its median with the
 # cisterna magna in view, 1.15-1.18 over missed upper thoracic discs (tuning sets)
 CISTERN_WIDENING = 1.22
+# ... and is 13.5-22 mm deep there, where a thoracic sac above missed discs is 8.5-11 mm
+CISTERN_MIN_MM = 12.0
 CISTERN_PERCENTILE = 90.0
 BOX_HALF_DEPTH_MM = 12.0
 CONFIDENCE_FLOOR = 0.5
@@ -109,7 +111,7 @@ def widens_above(sac_ap_mm: NDArray[np.float64], row: int) -> bool:
     if above.size == 0 or seen.size == 0:
         return False
     wide = float(np.percentile(above, CISTERN_PERCENTILE))
-    return wide >= CISTERN_WIDENING * float(np.median(seen))
+    return wide >= max(CISTERN_WIDENING * float(np.median(seen)), CISTERN_MIN_MM)
 
 
 def closing_row(open_rows: NDArray[np.bool_]) -> int | None:

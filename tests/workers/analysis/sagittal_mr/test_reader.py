@@ -117,6 +117,9 @@ def test_cisterns_are_a_sac_widening_above_the_first_disc() -> None:
     assert not widens_above(sac, 60)
     sac[:30] = 16.0
     assert widens_above(sac, 60)
+    thin = np.full(200, 4.0)  # a thin thoracic sac, relatively but not truly deeper above
+    thin[:30] = 9.0
+    assert not widens_above(thin, 60)
 
 
 def test_sacral_remnants_above_the_sac_end_are_dropped() -> None:
