@@ -109,51 +109,46 @@ def prevertebral_thickness(
     as nothing."""
     n_z, n_y, n_x = candidates.shape
     _, dy, dx = working.spacing_mm
-    reach = max(1, int(CENTRAL_HALF_WIDTH_MM / dx + 0.5))
-    steps = np.arange(int(MAX_RUN_MM / dy))
+    reach = max(1, int(CENTRAL_HALF_WIDTH_MM / dx + 0.5))  # so at least 3 slices are read
     thickness = np.zeros(n_z, dtype=np.float32)
     slice_of = column.midline_x.copy()
-    for z in np.flatnonzero(column.seen):
-        xs = np.clip(np.arange(-reach, reach + 1) + column.midline_x[z], 0, n_x - 1)
-        start = round(column.front_y[z] + START_TOLERANCE_MM[1] / dy)
-        ys = start - steps
-        inside = ys >= 0
-        profile = candidates[z][np.clip(ys, 0, n_y - 1)][:, xs] & inside[:, None]
-        ends = _run_ends(profile, int(sum(START_TOLERANCE_MM) / dy) + 1)
-        if fat is not None:
-            ends = _ended_by(ends, fat[z][np.clip(ys, 0, n_y - 1)][:, xs], FAT_END_MM / dy)
-        ahead = np.maximum(ends - START_TOLERANCE_MM[1] / dy, 0.0)
-        order = np.argsort(ahead)
-        thickness[z] = float(ahead[order[-2]] if len(order) > 1 else ahead[order[-1]]) * dy
-        slice_of[z] = xs[order[-1]]
+    rows = np.flatnonzero(column.seen)
+    xs = np.clip(np.arange(-reach, reach + 1) + column.midline_x[rows, None], 0, n_x - 1)
+    start = np.rint(column.front_y[rows] + START_TOLERANCE_MM[1] / dy).astype(np.int64)
+    ys = start[:, None] - np.arange(int(MAX_RUN_MM / dy))  # (row, step forward)
+    picked = (rows[:, None, None], np.clip(ys, 0, n_y - 1)[:, :, None], xs[:, None, :])
+    profile = candidates[picked] & (ys >= 0)[:, :, None]  # (row, step, slice)
+    ends = _run_ends(profile, int(sum(START_TOLERANCE_MM) / dy) + 1)
+    if fat is not None:
+        ends = _ended_by(ends, fat[picked], FAT_END_MM / dy)
+    ahead = np.maximum(ends - START_TOLERANCE_MM[1] / dy, 0.0)
+    order = np.argsort(ahead, axis=1)
+    thickness[rows] = np.take_along_axis(ahead, order[:, -2:-1], axis=1)[:, 0] * dy
+    slice_of[rows] = np.take_along_axis(xs, order[:, -1:], axis=1)[:, 0]
     return thickness, slice_of
 
 
 def _run_ends(profile: NDArray[np.bool_], start_window: int) -> NDArray[np.int64]:
-    """Per column: where the first run of True that begins within ``start_window`` ends
-    (0 without such a run)."""
-    n, columns = profile.shape
-    ends = np.zeros(columns, dtype=np.int64)
-    for column in range(columns):
-        values = profile[:, column]
-        begins = np.flatnonzero(values[:start_window])
-        if not begins.size:
-            continue
-        first = int(begins[0])
-        stops = np.flatnonzero(~values[first:])
-        ends[column] = first + int(stops[0]) if stops.size else n
-    return ends
+    """Per row and column of ``profile[row, step, column]``: where the first run of True that
+    begins within ``start_window`` steps ends (0 without such a run)."""
+    n = profile.shape[1]
+    window = profile[:, :start_window]
+    first = window.argmax(axis=1)[:, None, :]
+    stopped = ~profile & (np.arange(n)[None, :, None] >= first)
+    ends = np.where(stopped.any(axis=1), stopped.argmax(axis=1), n)
+    result: NDArray[np.int64] = np.where(window.any(axis=1), ends, 0)
+    return result
 
 
 def _ended_by(
     ends: NDArray[np.int64], following: NDArray[np.bool_], within_px: float
 ) -> NDArray[np.int64]:
-    """Runs whose next ``within_px`` pixels hold no ``following`` tissue count as none."""
-    kept = ends.copy()
-    for column, end in enumerate(ends):
-        window = following[int(end) : int(end + within_px) + 1, column]
-        if end == 0 or not window.any():
-            kept[column] = 0
+    """Runs whose next ``within_px`` steps hold no ``following`` tissue count as none;
+    ``following[row, step, column]`` as the profile of ``_run_ends``."""
+    steps = np.arange(following.shape[1])[None, :, None]
+    last = (ends + within_px).astype(np.int64)[:, None, :]
+    followed = (following & (steps >= ends[:, None, :]) & (steps <= last)).any(axis=1)
+    kept: NDArray[np.int64] = np.where((ends != 0) & followed, ends, 0)
     return kept
 
 
