@@ -16,6 +16,7 @@ from workers.analysis.placement import Placed
 from workers.analysis.reading import Detection
 
 SAME_MASS_GAP_MM = 5.0  # detections this close along the spine are the same mass
+SAME_LUMP_GAP_MM = 20.0  # ... outside the canal, where a lobulated mass shows as pieces
 SUPPORT_FACTOR = 0.5  # each supporting series halves the doubt
 UNSUPPORTED_FACTOR = 0.7  # seen by one series while others covering it saw nothing
 SAGITTAL_FLUID: frozenset[Weighting] = frozenset({"T2", "STIR", "PD"})
@@ -68,12 +69,24 @@ def _same_masses(seen: list[Seen]) -> list[list[Seen]]:
         if (
             last is not None
             and last[0].detection.type == item.detection.type
-            and item.top_mm >= min(s.bottom_mm for s in last) - SAME_MASS_GAP_MM
+            and item.top_mm >= min(s.bottom_mm for s in last) - _same_mass_gap(item)
         ):
             last.append(item)
         else:
             groups.append([item])
     return groups
+
+
+def _same_mass_gap(item: Seen) -> float:
+    return SAME_MASS_GAP_MM if item.detection.type == "epidural_mass" else SAME_LUMP_GAP_MM
+
+
+def _extent(best: Seen, group: list[Seen]) -> tuple[float, float]:
+    """Top and bottom height of the mass: the grading series' own for an epidural mass (its
+    grade and measurements go with them), the pieces' union outside the canal."""
+    if best.detection.type == "epidural_mass":
+        return best.top_mm, best.bottom_mm
+    return max(s.top_mm for s in group), min(s.bottom_mm for s in group)
 
 
 def _finding(group: list[Seen], placed: Sequence[Placed], spans: Sequence[NamedSpan]) -> Finding:
@@ -83,14 +96,15 @@ def _finding(group: list[Seen], placed: Sequence[Placed], spans: Sequence[NamedS
         {s.placed.series.series_instance_uid for s in group}
         - {best.placed.series.series_instance_uid}
     )
-    from_level, to_level = levels_spanned(spans, best.top_mm, best.bottom_mm)
+    top_mm, bottom_mm = _extent(best, group)
+    from_level, to_level = levels_spanned(spans, top_mm, bottom_mm)
     return Finding(
         type=detection.type,
         from_level=from_level,
         to_level=to_level,
         side=_side(group) if detection.type == "paraspinal_mass" else detection.side,
         max_thickness_mm=round(detection.max_thickness_mm, 1),
-        craniocaudal_extent_mm=round(best.top_mm - best.bottom_mm, 1),
+        craniocaudal_extent_mm=round(top_mm - bottom_mm, 1),
         canal_compromise_pct=(
             None
             if detection.canal_compromise_pct is None

@@ -77,3 +77,21 @@ def test_an_axial_mass_the_covering_sagittal_series_did_not_see_is_dropped() -> 
     t1_only = placed(sagittal_series("t1", "T1"))
     [alone] = findings_from([axial, t1_only], [])
     assert alone.series_instance_uid == "ax"
+
+
+def test_pieces_of_a_mass_outside_the_canal_make_one_finding_over_their_union() -> None:
+    """Two paraspinal pieces a centimetre apart are one lobulated mass spanning both; two
+    epidural masses as far apart stay two."""
+    t2 = placed(
+        sagittal_series("t2", "T2"),
+        detections=(
+            detection(10, 40, kind="paraspinal_mass", grade=None, side="left"),
+            detection(50, 90, kind="paraspinal_mass", grade=None, side="left"),
+            detection(100, 120),
+            detection(130, 150),
+        ),
+    )
+    findings = findings_from([t2], [])
+    [lump] = [f for f in findings if f.type == "paraspinal_mass"]
+    assert lump.craniocaudal_extent_mm == 81.0  # rows 10 to 90, 1 mm each
+    assert sum(f.type == "epidural_mass" for f in findings) == 2
