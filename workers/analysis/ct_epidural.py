@@ -33,6 +33,11 @@ MASS_LINING_MM = 2.5  # dense tissue this much thicker along the wall than usual
 # value and extends along the canal while it stays above the low one.
 MASS_DENSE_EXCESS_MM2 = 70.0
 MASS_EXTENT_EXCESS_MM2 = 30.0
+# ... or a thinner one where the sac has lost much of its CSF too (a 1c mass measured 55 mm2
+# and 0.45; negatives with 50-78 mm2, low SNR and disc bulges, lost at most 0.18 of it away
+# from the sac's ends)
+SQUEEZING_DENSE_EXCESS_MM2 = 50.0
+SQUEEZING_CSF_LOSS = 0.4
 MASS_AVERAGE_MM = 4.0
 MIN_MASS_HEIGHT_MM = 4.0  # shorter runs are partial volume of endplates and laminae
 JOIN_GAP_MM = 4.0  # runs this close are one lobulated mass
@@ -86,14 +91,15 @@ def epidural_profile(sections: Sections, slice_mm: float) -> EpiduralProfile:
     dense_excess = ndimage.uniform_filter1d(
         dense - expected_dense, max(1, round(MASS_AVERAGE_MM / slice_mm)), mode="nearest"
     )
+    csf_loss = np.clip(1 - csf / np.maximum(expected_csf, 1.0), 0.0, 1.0)
+    core = (dense_excess >= MASS_DENSE_EXCESS_MM2) | (
+        (dense_excess >= SQUEEZING_DENSE_EXCESS_MM2) & (csf_loss >= SQUEEZING_CSF_LOSS)
+    )
     labels, _ = ndimage.label(dense_excess >= MASS_EXTENT_EXCESS_MM2)
-    cored = np.unique(labels[dense_excess >= MASS_DENSE_EXCESS_MM2])
+    cored = np.unique(labels[core])
     mass = np.isin(labels, cored[cored > 0])
     return EpiduralProfile(
-        lining_excess_mm=excess,
-        dense_excess_mm2=dense_excess,
-        csf_loss=np.clip(1 - csf / np.maximum(expected_csf, 1.0), 0.0, 1.0),
-        mass=mass,
+        lining_excess_mm=excess, dense_excess_mm2=dense_excess, csf_loss=csf_loss, mass=mass
     )
 
 

@@ -10,7 +10,8 @@ import pytest
 from spinetriage.levels import level_position
 from spinetriage.triage import bilsky_rank
 from workers.analysis.ct_axial import read_axial_ct
-from workers.analysis.ct_epidural import bilsky_from_loss, mass_runs, side_of
+from workers.analysis.ct_epidural import bilsky_from_loss, epidural_profile, mass_runs, side_of
+from workers.analysis.ct_section import Sections
 from workers.analysis.reading import SeriesReading
 from workers.analysis.volume import CanonicalVolume
 from workers.loading import load_study
@@ -142,3 +143,26 @@ def test_volume_without_a_bony_canal_is_read_as_not_found() -> None:
     reading = read_axial_ct(volume)
     assert reading.detections == ()
     assert reading.note == "canal not found"
+
+
+def _sections(dense_mm2: np.ndarray, csf_mm2: np.ndarray) -> Sections:
+    slices, rays = dense_mm2.size, 8
+    return Sections(
+        angles_rad=np.linspace(0, 2 * np.pi, rays, endpoint=False),
+        wall_mm=np.full((slices, rays), 8.0),
+        wall_seen=np.ones((slices, rays), dtype=bool),
+        lining_mm=np.full((slices, rays), 1.0),
+        fat_mm2=np.full(slices, 40.0),
+        csf_mm2=csf_mm2,
+        dense_mm2=dense_mm2,
+    )
+
+
+def test_thinner_dense_tissue_is_a_mass_only_where_the_sac_lost_its_csf() -> None:
+    """Dense tissue 55 mm2 beyond the usual with half the sac's CSF gone is a mass; the same
+    excess with the CSF all there (noise, a bulge) is not."""
+    dense, csf = np.full(200, 40.0), np.full(200, 100.0)
+    dense[90:110] += 55.0
+    assert not epidural_profile(_sections(dense, csf), 1.0).mass.any()
+    csf[90:110] = 50.0
+    assert epidural_profile(_sections(dense, csf), 1.0).mass[95:105].all()
