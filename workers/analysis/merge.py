@@ -3,7 +3,9 @@
 Detections of the same compartment whose heights overlap are one mass. The series that grades
 best (``readers.GRADING_PREFERENCE``) speaks for it: its grade, measurements and key image; the
 others support it. Agreement between series raises the confidence; a mass only one of several
-series that cover it saw keeps a lower one."""
+series that cover it saw keeps a lower one. Axial MR confirms what a sagittal fluid series
+suspects: a mass only axial sections saw, where such a series covers it, makes no finding.
+Outside the canal, pieces of one lobulated mass are joined and reported over their union."""
 
 from __future__ import annotations
 

@@ -6,7 +6,10 @@ baseline), on the midline slice or the slices beside it. A congenitally narrow c
 epidural tissue, not more; a bulging disc is dark and moves the wall rather than adding tissue.
 A mass narrows the sac focally: the sac is open to its usual depth somewhere above and below
 it. Where it only tapers shut below (the sac's end; roots of the cauda equina hiding its CSF)
-there is no mass. A mass's reported rows reach out to where its thinner ends stop.
+there is no mass. A mass's reported rows reach out to where its thinner ends stop. Where a
+mass fills the canal no CSF is left to measure from: those rows take the extra tissue of their
+edges, and a sac shut for a level's length with the cord beside it is a block, a mass however
+thin its edges.
 
 Grading reads what is left of the CSF on the worst heights, as the contract defines the grades:
 - 1a: tissue, sac not narrowed;
