@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from workers.analysis.blocks import strided_sum
 from workers.analysis.volume import CanonicalVolume
 
 Floats = NDArray[np.float32]
@@ -78,20 +79,10 @@ def working_copy(volume: CanonicalVolume) -> Working:
     z, y, x = volume.voxels.shape
     cut = np.asarray(volume.voxels[: z // fz * fz, : y // fy * fy], np.float32)
     if fz == 1 and fy < PAIRWISE_MIN:
-        blocks = _y_block_mean(cut, fy)
+        blocks = strided_sum(cut, 1, fy) / np.float32(fy)
     else:
         blocks = cut.reshape(z // fz, fz, y // fy, fy, x).mean(axis=(1, 3))
     return Working(blocks.astype(np.float32, copy=False), (dz * fz, dy * fy, dx), (fz, fy))
-
-
-def _y_block_mean(cut: Floats, fy: int) -> Floats:
-    """Mean of each ``fy`` neighbouring rows of y, added in order and divided as numpy's mean
-    does (bit for bit), without its slow reduction over the loader's transposed voxels."""
-    total = cut[:, 0::fy].copy()
-    for k in range(1, fy):
-        total += cut[:, k::fy]
-    total /= np.float32(fy)
-    return total
 
 
 def column_energy(working: Working, first: int, last: int) -> Floats:

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from spinetriage.triage import Weighting
+from workers.analysis.blocks import strided_sum
 from workers.analysis.sagittal_mr.canal_score import (
     FAR_SCORE,
     LATERAL_OFFSET_MM,
@@ -134,14 +135,8 @@ def best_path(score: Floats, max_step: int, penalty: float) -> NDArray[np.intp]:
 def block_means(voxels: NDArray[np.float32]) -> NDArray[np.float32]:
     """Means of COARSE_PX x COARSE_PX in-plane (z, y) pixels; a partial block at the end of
     an axis is left out."""
-    rows, columns = (n // COARSE_PX for n in voxels.shape[:2])
-    trimmed = voxels[: rows * COARSE_PX, : columns * COARSE_PX]
-    lines = trimmed[0::COARSE_PX].astype(np.float32)  # whole rows first: they are contiguous
-    for i in range(1, COARSE_PX):
-        lines += trimmed[i::COARSE_PX]
-    total = lines[:, 0::COARSE_PX].copy()
-    for j in range(1, COARSE_PX):
-        total += lines[:, j::COARSE_PX]
+    lines = strided_sum(voxels, 0, COARSE_PX)  # whole rows first: they are contiguous
+    total = strided_sum(lines, 1, COARSE_PX)
     total *= np.float32(1.0 / COARSE_PX**2)
     return total
 
