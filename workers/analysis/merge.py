@@ -87,7 +87,7 @@ def _extent(best: Seen, group: list[Seen]) -> tuple[float, float]:
     """Top and bottom height of the mass: the grading series' own for an epidural mass (its
     grade and measurements go with them), the pieces' union outside the canal."""
     if best.detection.type == "epidural_mass":
-        return best.top_mm, best.bottom_mm
+        group = [s for s in group if s.placed is best.placed]
     return max(s.top_mm for s in group), min(s.bottom_mm for s in group)
 
 

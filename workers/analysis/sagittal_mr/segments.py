@@ -42,6 +42,10 @@ SACRAL_REMNANT_SEGMENTS = 0.9
 SACRUM_REACH_SEGMENTS = 2.0  # L5/S1 to the sac's end (mid S2) is about 1.3 segments
 SACRUM_BELOW_SAC_MM = 15.0  # the sacrum must be seen below the sac's end, not the image edge
 FIRST_BELOW_SKULL = "C3"  # the first whole segment below the first disc (C2/C3)
+# Above C2/C3 no disc shows: C2 (its body and the disc below, textbook 16 + 4.5 mm) and C1's
+# ring (10 mm) are placed from C3's segment (13.5 + 5 mm)
+C2_TO_C3_LENGTH = 1.1
+C1_TO_C3_LENGTH = 0.55
 DISC_HALF_FRACTION = 0.12  # half a disc: discs are about a quarter of a segment
 
 
@@ -145,7 +149,8 @@ def above_sac_end(discs: Floats, sac_end: int | None, period_rows: float) -> Flo
 
 
 def named(segments: list[Segment], anchor: Anchor | None) -> list[Segment]:
-    """Segments with contract names counted from the anchor (unnamed without one)."""
+    """Segments with contract names counted from the anchor (unnamed without one), with C1
+    and C2 above C3 from the skull base and S1 below L5 from the sacrum."""
     if anchor is None or not segments:
         return segments
     if anchor == "skull_base":
@@ -157,8 +162,21 @@ def named(segments: list[Segment], anchor: Anchor | None) -> list[Segment]:
         name = level_at(first + offset)
         result.append(Segment(segment.top_z, segment.bottom_z, name))
     if anchor == "sacrum":
-        result.append(_sacral_segment(segments[-1]))
-    return result
+        return [*result, _sacral_segment(segments[-1])]
+    return [*_upper_cervical(segments[0]), *result]
+
+
+def _upper_cervical(c3: Segment) -> list[Segment]:
+    """C1 and C2 above C3, sized from it, as far as the image reaches."""
+    length = c3.bottom_z - c3.top_z
+    c2_top = c3.top_z - C2_TO_C3_LENGTH * length
+    c1_top = c2_top - C1_TO_C3_LENGTH * length
+    upper = [Segment(c1_top, c2_top, "C1"), Segment(c2_top, c3.top_z, "C2")]
+    return [
+        Segment(max(segment.top_z, 0.0), segment.bottom_z, segment.name)
+        for segment in upper
+        if segment.bottom_z > 0.0
+    ]
 
 
 def _sacral_segment(l5: Segment) -> Segment:

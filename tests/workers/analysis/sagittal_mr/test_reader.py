@@ -78,16 +78,25 @@ def test_disc_rows_follow_profile_peaks() -> None:
 
 @pytest.mark.parametrize(
     ("anchor", "first", "last"),
-    [("skull_base", "C3", "C5"), ("sacrum", "L3", "S1"), (None, None, None)],
+    [("skull_base", "C1", "C5"), ("sacrum", "L3", "S1"), (None, None, None)],
 )
 def test_segments_are_named_from_the_anchor(
     anchor: str | None, first: str | None, last: str | None
 ) -> None:
-    """From the skull base the first whole segment is C3; from the sacrum the last is L5, then
-    S1; without an anchor nothing is named."""
-    segments = [Segment(float(z), float(z + 20)) for z in range(0, 60, 20)]
+    """From the skull base the first whole segment is C3, with C2 and C1 above it; from the
+    sacrum the last is L5, then S1; without an anchor nothing is named."""
+    segments = [Segment(float(z), float(z + 20)) for z in range(40, 100, 20)]
     result = named(segments, anchor)  # type: ignore[arg-type]
     assert (result[0].name, result[-1].name) == (first, last)
+
+
+def test_c1_and_c2_are_placed_above_c3_within_the_image() -> None:
+    """C2 is a little longer than C3 and C1's ring about half as long; what lies above the
+    image's first row is cut off."""
+    c1, c2, c3 = named([Segment(30.0, 50.0), Segment(50.0, 70.0)], "skull_base")[:3]
+    assert (c2.name, c2.top_z, c2.bottom_z) == ("C2", 8.0, 30.0)
+    assert (c1.name, c1.top_z, c1.bottom_z) == ("C1", 0.0, 8.0)
+    assert c3.name == "C3"
 
 
 @pytest.mark.parametrize(
