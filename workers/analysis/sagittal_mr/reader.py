@@ -66,11 +66,12 @@ def read_sagittal_mr(volume: CanonicalVolume, weighting: Weighting) -> SeriesRea
     midline = straighten(voxels, path)
     profile = disc_profile(midline, dz)
     period = segment_period_mm(profile, dz) / dz
-    discs = disc_rows(profile, dz)
     if weighting in FLUID_DARK:  # too unlike the fluid series to count levels or grade
+        discs = disc_rows(profile, dz)
         segments = segments_between(discs, period) if discs.size >= 2 else []
         return SeriesReading(tuple(segments), None, (), note="T1: segments unnamed, no grading")
     slices = canal_sections(voxels, weighting, path, midline)
+    discs = disc_rows(profile, dz, slices[0].sac_ap)
     lumbar = period * dz >= SACRUM_MIN_SEGMENT_MM
     open_rows = sac_open(slices[0].sac_ap, dz, may_close=lumbar)
     sac_end = closing_row(open_rows)

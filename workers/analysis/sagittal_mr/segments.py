@@ -33,7 +33,12 @@ PERIOD_RANGE_MM = (14.0, 40.0)  # one body plus one disc, from C3 to L5
 MIN_PEAK = 0.65  # discs peak at 0.8-1.2; the top of C2 and the skull base at 0.2-0.6 (tuning set)
 HARMONIC_SHARE = 0.6  # a repeat this strong relative to the best is a real one
 MERGE_FRACTION = 0.6  # two discs closer than this many segments are one
-STRAY_END_FRACTION = 1.4  # an end peak this many segments from the next is no disc
+STRAY_END_FRACTION = 1.4  # an end peak this many segments from the next is no disc ...
+# ... unless, at the top, the sac around it is as deep as usual: discs with missed ones below
+# measured 0.94-1.25 of the median depth, peaks in the skull 0-0.43 or, in the cisterns,
+# 1.46-1.61 (25 series of the tuning sets)
+SPINAL_SAC_RANGE = (0.8, 1.35)
+SPINAL_SAC_WINDOW_MM = 10.0
 INSERT_FRACTION = 1.6  # a gap longer than this many segments has a missed disc in it
 SKULL_GAP_SEGMENTS = 1.8  # above C2/C3: C2 with the dens, C1 and the skull base
 SKULL_GAP_MIN_MM = 35.0  # C2's body and dens alone are longer
@@ -73,25 +78,43 @@ def segment_period_mm(profile: Floats, dz_mm: float) -> float:
     return float(lags[peaks[0]]) if peaks.size else float(lags[np.argmax(values)])
 
 
-def disc_rows(profile: Floats, dz_mm: float) -> Floats:
-    """Canonical rows of disc centres, top to bottom."""
+def disc_rows(profile: Floats, dz_mm: float, sac_ap_mm: Floats | None = None) -> Floats:
+    """Canonical rows of disc centres, top to bottom. ``sac_ap_mm``: the sac's depth on each
+    row, where the series shows it (fluid-bright series)."""
     period = segment_period_mm(profile, dz_mm) / dz_mm
     distance = max(1, round(MERGE_FRACTION * period))
     peaks, _ = signal.find_peaks(profile, height=MIN_PEAK, distance=distance)
-    return fill_missed(without_stray_ends(peaks.astype(float)), period)
+    return fill_missed(without_stray_ends(peaks.astype(float), sac_ap_mm, dz_mm), period)
 
 
-def without_stray_ends(rows: Floats) -> Floats:
+def without_stray_ends(rows: Floats, sac_ap_mm: Floats | None = None, dz_mm: float = 1.0) -> Floats:
     """Drop an end peak that stands too far from the next one to be a disc (skull base edge,
-    the top of the dens)."""
+    the top of the dens), unless at the top the sac around it is the spine's (discs were
+    missed below it)."""
     if rows.size < 4:
         return rows
     usual = float(np.median(np.diff(rows)))
-    if rows[1] - rows[0] > STRAY_END_FRACTION * usual:
+    stray_top = rows[1] - rows[0] > STRAY_END_FRACTION * usual
+    if stray_top and not (sac_ap_mm is not None and spinal_sac_at(sac_ap_mm, rows[0], dz_mm)):
         rows = rows[1:]
     if rows[-1] - rows[-2] > STRAY_END_FRACTION * usual:
         rows = rows[:-1]
     return rows
+
+
+def spinal_sac_at(sac_ap_mm: Floats, row: float, dz_mm: float) -> bool:
+    """Whether the sac around ``row`` is there all along and of its usual depth, as in the
+    spinal canal (in the skull it is missing or shallow, in the cisterns deeper)."""
+    depth = np.nan_to_num(sac_ap_mm, nan=0.0)
+    seen = depth[depth > 0]
+    if seen.size == 0:
+        return False
+    half = max(1, round(SPINAL_SAC_WINDOW_MM / 2 / dz_mm))
+    centre = round(row)
+    near = depth[max(0, centre - half) : centre + half + 1]
+    ratio = float(np.median(near)) / float(np.median(seen))
+    low, high = SPINAL_SAC_RANGE
+    return bool((near > 0).all() and low <= ratio <= high)
 
 
 def fill_missed(rows: Floats, period: float) -> Floats:

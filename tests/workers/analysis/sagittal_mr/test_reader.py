@@ -27,6 +27,7 @@ from workers.analysis.sagittal_mr.segments import (
     fill_missed,
     find_anchor,
     named,
+    without_stray_ends,
 )
 
 MASS_ROWS = (120, 170)
@@ -74,6 +75,21 @@ def test_disc_rows_follow_profile_peaks() -> None:
     for centre in range(20, 200, 25):
         profile[centre - 2 : centre + 3] = [0.3, 0.7, 1.0, 0.7, 0.3]
     assert disc_rows(profile, dz_mm=1.0).tolist() == list(range(20, 200, 25))
+
+
+@pytest.mark.parametrize(("depth_there", "kept"), [(10.0, True), (0.0, False), (16.0, False)])
+def test_a_far_top_peak_is_a_disc_where_the_sac_is_the_spines(
+    depth_there: float, kept: bool
+) -> None:
+    """A top peak three segments above the next counts as a disc (the ones between were
+    missed) where the sac around it has its usual depth; in the skull (no sac) or the
+    cisterns (a deeper one) it is dropped."""
+    rows = np.array([20.0, 80.0, 100.0, 120.0, 140.0])
+    sac = np.full(200, 10.0)
+    sac[10:31] = depth_there
+    found = without_stray_ends(rows, sac, dz_mm=1.0)
+    assert bool(found[0] == 20.0) == kept
+    assert without_stray_ends(rows)[0] == 80.0  # without the sac's depth: dropped
 
 
 @pytest.mark.parametrize(
