@@ -23,6 +23,7 @@ from workers.analysis.sagittal_mr.segments import (
     disc_profile,
     disc_rows,
     find_anchor,
+    last_read_row,
     named,
     segment_period_mm,
     segments_between,
@@ -81,7 +82,8 @@ def read_sagittal_mr(volume: CanonicalVolume, weighting: Weighting) -> SeriesRea
     cisterns = widens_above(slices[0].sac_ap, int(discs[0]))
     anchor = find_anchor(discs, voxels.shape[0], sac_end, dz, cisterns=cisterns)
     segments = named(segments_between(discs, period), anchor)
-    valid = valid_rows(slices[0].csf_pixels, discs, period, dz) & open_rows
+    read_to = last_read_row(discs, sac_end, period)
+    valid = valid_rows(slices[0].csf_pixels, (float(discs[0]), read_to), period, dz) & open_rows
     masses = find_masses(slices, valid, dz, fat_bright=weighting not in FAT_SUPPRESSED)
     detections = tuple(detection(mass, path, volume) for mass in masses)
     return SeriesReading(segments=tuple(segments), anchor=anchor, detections=detections)
@@ -151,9 +153,10 @@ def sac_open(sac_ap_mm: NDArray[np.float64], dz_mm: float, may_close: bool) -> N
 
 
 def valid_rows(
-    csf_pixels: NDArray[np.intp], discs: NDArray[np.float64], period_rows: float, dz_mm: float
+    csf_pixels: NDArray[np.intp], discs: tuple[float, float], period_rows: float, dz_mm: float
 ) -> NDArray[np.bool_]:
-    """Rows inside the sac's run and not far beyond the spine's discs (no skull, no sacrum)."""
+    """Rows inside the sac's run and not far beyond the first and last disc read (``discs``:
+    their rows): no skull, no sacrum."""
     rows = np.arange(csf_pixels.size)
     window = max(3, round(SAC_PRESENT_WINDOW_MM / dz_mm))
     share = ndimage.uniform_filter1d((csf_pixels > 0).astype(float), window, mode="nearest")

@@ -26,6 +26,7 @@ from workers.analysis.sagittal_mr.segments import (
     disc_rows,
     fill_missed,
     find_anchor,
+    last_read_row,
     named,
     without_stray_ends,
 )
@@ -151,6 +152,29 @@ def test_sacral_remnants_above_the_sac_end_are_dropped() -> None:
     """Peaks within about a segment above where the sac closes are not counted as discs."""
     discs = np.array([10.0, 30.0, 50.0, 70.0])
     assert above_sac_end(discs, sac_end=80, period_rows=20.0).tolist() == [10.0, 30.0, 50.0]
+
+
+def test_the_first_short_segment_above_the_sac_end_is_the_sacrum() -> None:
+    """Lumbar discs 35 rows apart, then one only 24 below the last: that one is S1/S2, a
+    fused remnant, and L5/S1 is the disc above it."""
+    discs = np.array([0.0, 35.0, 70.0, 105.0, 140.0, 164.0])
+    assert above_sac_end(discs, sac_end=190, period_rows=35.0).tolist() == [
+        0.0,
+        35.0,
+        70.0,
+        105.0,
+        140.0,
+    ]
+    even = np.array([0.0, 35.0, 70.0, 105.0, 140.0])
+    assert above_sac_end(even, sac_end=190, period_rows=35.0).tolist() == even.tolist()
+
+
+def test_masses_are_not_read_near_the_sac_end() -> None:
+    """Reading for masses stops at the last disc most of a segment above where the sac
+    closes; without a seen end, at the last disc."""
+    discs = np.array([0.0, 35.0, 70.0, 105.0, 140.0])
+    assert last_read_row(discs, sac_end=160, period_rows=35.0) == 105.0
+    assert last_read_row(discs, sac_end=None, period_rows=35.0) == 140.0
 
 
 def test_t1_segments_are_left_unnamed() -> None:
