@@ -84,11 +84,12 @@ def _same_mass_gap(item: Seen) -> float:
 
 
 def _extent(best: Seen, group: list[Seen]) -> tuple[float, float]:
-    """Top and bottom height of the mass: the grading series' own for an epidural mass (its
-    grade and measurements go with them), the pieces' union outside the canal."""
+    """Top and bottom height of the mass: over the grading series' own pieces for an epidural
+    mass (its grade and measurements go with them), over every piece outside the canal."""
+    pieces = group
     if best.detection.type == "epidural_mass":
-        group = [s for s in group if s.placed is best.placed]
-    return max(s.top_mm for s in group), min(s.bottom_mm for s in group)
+        pieces = [s for s in group if s.placed is best.placed]
+    return max(s.top_mm for s in pieces), min(s.bottom_mm for s in pieces)
 
 
 def _finding(group: list[Seen], placed: Sequence[Placed], spans: Sequence[NamedSpan]) -> Finding:
