@@ -37,7 +37,7 @@ SKULL_TO_SAC_MM = 10.0  # below the skull's lowest wide slice the foramen magnum
 SKULL_SEARCH_MM = 60.0  # the skull must show within this of the series' top
 SKULL_SLICE_STEP_MM = 2.0  # the occipital bone is centimetres tall: sample every 2 mm
 SKULL_ROW_STEP_MM = 6.0  # and it is thicker than the 6 mm band each sample averages
-SACRUM_SPAN_MM = 80.0  # alae: the sacrum is wider than any lumbar body (<= 55 mm)
+SACRUM_SPAN_MM = 70.0  # alae: S1 measured 78-119 mm (low SNR narrows it), lumbar bodies <= 53
 ALA_BELOW_TOP_MM = 10.0  # the alae are measured this far below the body's top (S1 is ~28 mm)
 SACRUM_BELOW_MM = 40.0  # S1 and S2 wholly in view: the wide bone continues this far down
 C2_TO_C3_HEIGHT = 1.18  # C2's body is about this much taller than C3's (textbook sizes)

@@ -21,6 +21,7 @@ from workers.phantom.truth import StudyTruth
 COMPRESSIVE_SEED = 2025  # thoracic CT, posterior epidural mass T3-T5 (Bilsky 3), no anchor
 NEGATIVE_SEED = 2006  # thoracic CT, no masses, a vertebral hemangioma
 PARASPINAL_SEED = 4223  # thoracic CT, bilateral paraspinal masses T10-T12 outside the canal
+NOISY_SACRUM_SEED = 7072  # thoracolumbar CT at low SNR, epidural mass T9 (Bilsky 2)
 
 
 def _read(seed: int, folder: Path) -> tuple[SeriesReading, StudyTruth]:
@@ -166,3 +167,15 @@ def test_thinner_dense_tissue_is_a_mass_only_where_the_sac_lost_its_csf() -> Non
     assert not epidural_profile(_sections(dense, csf), 1.0).mass.any()
     csf[90:110] = 50.0
     assert epidural_profile(_sections(dense, csf), 1.0).mass[95:105].all()
+
+
+def test_a_noisy_sacrum_still_anchors_the_levels(tmp_path: Path) -> None:
+    """Low SNR narrows the sacrum's measured width (78 mm on this study, lumbar bodies at most
+    53): it still counts as the sacrum, and the levels are named from it."""
+    reading, truth = _read(NOISY_SACRUM_SEED, tmp_path)
+    assert (truth.anchor, reading.anchor) == ("sacrum", "sacrum")
+    (finding,) = [f for f in truth.findings if f.type == "epidural_mass"]
+    (mass,) = [d for d in reading.detections if d.type == "epidural_mass"]
+    named = reading.segments[_segment_index(reading, (mass.z_range[0] + mass.z_range[1]) / 2)]
+    assert named.name is not None
+    assert abs(level_position(named.name) - level_position(finding.from_level)) <= 1
