@@ -40,6 +40,8 @@ STRAY_END_FRACTION = 1.4  # an end peak this many segments from the next is no d
 SPINAL_SAC_RANGE = (0.8, 1.35)
 SPINAL_SAC_WINDOW_MM = 10.0
 INSERT_FRACTION = 1.6  # a gap longer than this many segments has a missed disc in it
+FILL_LENGTH = (0.75, 1.25)  # segments filled in are this long against their neighbours
+FILL_MARGIN = 0.05  # another count than the nearest multiple needs this much more disc signal
 SKULL_GAP_SEGMENTS = 1.8  # above C2/C3: C2 with the dens, C1 and the skull base
 SKULL_GAP_MIN_MM = 35.0  # C2's body and dens alone are longer
 # Where the sac closes (S1-S3) lie sacral remnants, and roots crowd the tapering sac: discs
@@ -94,7 +96,7 @@ def disc_rows(profile: Floats, dz_mm: float, sac_ap_mm: Floats | None = None) ->
     period = segment_period_mm(profile, dz_mm) / dz_mm
     distance = max(1, round(MERGE_FRACTION * period))
     peaks, _ = signal.find_peaks(profile, height=MIN_PEAK, distance=distance)
-    return fill_missed(without_stray_ends(peaks.astype(float), sac_ap_mm, dz_mm), period)
+    return fill_missed(without_stray_ends(peaks.astype(float), sac_ap_mm, dz_mm), period, profile)
 
 
 def without_stray_ends(rows: Floats, sac_ap_mm: Floats | None = None, dz_mm: float = 1.0) -> Floats:
@@ -127,8 +129,10 @@ def spinal_sac_at(sac_ap_mm: Floats, row: float, dz_mm: float) -> bool:
     return bool((near > 0).all() and low <= ratio <= high)
 
 
-def fill_missed(rows: Floats, period: float) -> Floats:
-    """Discs added evenly into gaps that are whole multiples of the local segment length."""
+def fill_missed(rows: Floats, period: float, profile: Floats | None = None) -> Floats:
+    """Discs added evenly into gaps that are whole multiples of the local segment length. Where
+    the gap is not clearly one multiple (segments shorten towards the head) and the disc
+    profile is given, the count whose discs fall on the profile's fainter peaks wins."""
     if rows.size < 2:
         return rows
     filled = [float(rows[0])]
@@ -136,11 +140,37 @@ def fill_missed(rows: Floats, period: float) -> Floats:
     for index, gap in enumerate(gaps):
         neighbours = np.concatenate((gaps[max(0, index - 2) : index], gaps[index + 1 : index + 3]))
         usual = min(float(np.median(neighbours)) if neighbours.size else period, 1.3 * period)
-        missing = round(gap / usual) - 1 if gap > INSERT_FRACTION * usual else 0
-        for k in range(1, missing + 1):
-            filled.append(float(rows[index] + k * gap / (missing + 1)))
+        segments = round(gap / usual) if gap > INSERT_FRACTION * usual else 1
+        if segments > 1 and profile is not None:
+            segments = _best_count(profile, rows[index], gap, usual, segments)
+        for k in range(1, segments):
+            filled.append(float(rows[index] + k * gap / segments))
         filled.append(float(rows[index + 1]))
     return np.array(filled)
+
+
+def _best_count(profile: Floats, start: float, gap: float, usual: float, guess: int) -> int:
+    """Of ``guess`` segments in a gap and one either side, the count whose evenly spaced discs
+    stand on the most disc signal, among those of a plausible length."""
+    reach = max(1, round(DISC_HALF_FRACTION * usual))
+
+    def signal_at(count: int) -> float:
+        centres = start + gap * np.arange(1, count) / count
+        return float(
+            np.mean(
+                [profile[max(0, round(c) - reach) : round(c) + reach + 1].max() for c in centres]
+            )
+        )
+
+    counts = [
+        n
+        for n in (guess - 1, guess, guess + 1)
+        if n >= 2 and FILL_LENGTH[0] <= gap / n / usual <= FILL_LENGTH[1]
+    ]
+    if not counts:
+        return guess
+    best = max(counts, key=signal_at)
+    return best if signal_at(best) > signal_at(guess) + FILL_MARGIN else guess
 
 
 def segments_between(discs: Floats, period_rows: float) -> list[Segment]:

@@ -59,6 +59,23 @@ def test_discs_are_found_where_drawn() -> None:
     assert np.all(np.min(np.abs(tops[:, None] - disc_ends[None, :]), axis=1) <= 2.0)
 
 
+def test_faint_peaks_decide_how_many_discs_a_gap_missed() -> None:
+    """A 72-row gap between 24-row segments is nearest three segments, but where the profile
+    shows faint peaks every 18 rows (shorter segments towards the head) it holds four."""
+    rows = np.array([0.0, 72.0, 96.0, 120.0, 144.0])
+    profile = np.zeros(200)
+    for centre in (18, 36, 54):
+        profile[centre - 1 : centre + 2] = 0.5
+    assert fill_missed(rows, period=24.0).tolist()[:4] == [0.0, 24.0, 48.0, 72.0]
+    assert fill_missed(rows, period=24.0, profile=profile).tolist()[:5] == [
+        0.0,
+        18.0,
+        36.0,
+        54.0,
+        72.0,
+    ]
+
+
 def test_a_missed_disc_is_put_back() -> None:
     """A gap of two segments between found discs gets the disc in its middle."""
     assert fill_missed(np.array([10.0, 30.0, 70.0, 90.0]), period=20.0).tolist() == [
