@@ -37,7 +37,6 @@ MIN_SHAPE = (32, 32, 3)  # rows, columns, slices below which there is no spine t
 LATERAL_REACH_MM = 0.0  # slices beside the midline that still cut the sac
 SAC_PRESENT_FRACTION = 0.5  # rows where the sac is, by the share of rows with CSF nearby
 SAC_PRESENT_WINDOW_MM = 20.0
-BEYOND_DISCS_SEGMENTS = 0.0  # not above the first disc (skull, C1) nor below the last (sacrum)
 SAC_TAPER_FRACTION = 0.6  # a sac this much shallower than usual at an end is closing
 SAC_TAPER_WINDOW_MM = 10.0
 SACRUM_MIN_SEGMENT_MM = 25.0  # lumbar segments: only there is a closing sac its end, not a mass
@@ -83,7 +82,7 @@ def read_sagittal_mr(volume: CanonicalVolume, weighting: Weighting) -> SeriesRea
     anchor = find_anchor(discs, voxels.shape[0], sac_end, dz, cisterns=cisterns)
     segments = named(segments_between(discs, period), anchor)
     read_to = last_read_row(discs, sac_end, period)
-    valid = valid_rows(slices[0].csf_pixels, (float(discs[0]), read_to), period, dz) & open_rows
+    valid = valid_rows(slices[0].csf_pixels, float(discs[0]), read_to, dz) & open_rows
     masses = find_masses(slices, valid, dz, fat_bright=weighting not in FAT_SUPPRESSED)
     detections = tuple(detection(mass, path, volume) for mass in masses)
     return SeriesReading(segments=tuple(segments), anchor=anchor, detections=detections)
@@ -153,18 +152,18 @@ def sac_open(sac_ap_mm: NDArray[np.float64], dz_mm: float, may_close: bool) -> N
 
 
 def valid_rows(
-    csf_pixels: NDArray[np.intp], discs: tuple[float, float], period_rows: float, dz_mm: float
+    csf_pixels: NDArray[np.intp], first_row: float, last_row: float, dz_mm: float
 ) -> NDArray[np.bool_]:
-    """Rows inside the sac's run and not far beyond the first and last disc read (``discs``:
-    their rows): no skull, no sacrum."""
+    """Rows inside the sac's run from the first disc read to the last (no skull above, no
+    sacrum below)."""
     rows = np.arange(csf_pixels.size)
     window = max(3, round(SAC_PRESENT_WINDOW_MM / dz_mm))
     share = ndimage.uniform_filter1d((csf_pixels > 0).astype(float), window, mode="nearest")
     present = np.flatnonzero(share >= SAC_PRESENT_FRACTION)
     if present.size == 0:
         return np.zeros(csf_pixels.size, dtype=bool)
-    low = max(present[0], discs[0] - BEYOND_DISCS_SEGMENTS * period_rows)
-    high = min(present[-1], discs[-1] + BEYOND_DISCS_SEGMENTS * period_rows)
+    low = max(present[0], first_row)
+    high = min(present[-1], last_row)
     result: NDArray[np.bool_] = (rows >= low) & (rows <= high)
     return result
 

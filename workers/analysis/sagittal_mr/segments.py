@@ -162,15 +162,15 @@ def _best_count(profile: Floats, start: float, gap: float, usual: float, guess: 
             )
         )
 
-    counts = [
-        n
+    plausible = {
+        n: signal_at(n)
         for n in (guess - 1, guess, guess + 1)
         if n >= 2 and FILL_LENGTH[0] <= gap / n / usual <= FILL_LENGTH[1]
-    ]
-    if not counts:
+    }
+    if not plausible:
         return guess
-    best = max(counts, key=signal_at)
-    return best if signal_at(best) > signal_at(guess) + FILL_MARGIN else guess
+    best = max(plausible, key=plausible.__getitem__)
+    return best if plausible[best] > signal_at(guess) + FILL_MARGIN else guess
 
 
 def segments_between(discs: Floats, period_rows: float) -> list[Segment]:
