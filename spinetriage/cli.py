@@ -64,6 +64,9 @@ def run_up(_args: argparse.Namespace, settings: Settings) -> int:
     """Embedded Redis when no URL is set, then each role as a child process; Ctrl-C stops all."""
     configure_logging(settings.log_level, settings.log_format)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # Ctrl-C stops everything even where it was ignored when `up` started (a shell ignores it
+    # for commands it runs in the background).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     redis = None
     env = dict(os.environ)
     if settings.redis_url is None:

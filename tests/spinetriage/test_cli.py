@@ -28,12 +28,16 @@ def test_up_runs_embedded_redis_and_listener_until_ctrl_c(tmp_path: Path) -> Non
         SPINETRIAGE_LISTENER_METRICS_PORT=str(metrics_port),
         SPINETRIAGE_SPOOL_MIN_FREE_BYTES="0",
     )
-    up = subprocess.Popen(
-        [sys.executable, "-m", "spinetriage", "up"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    # Output to a file: children left behind by a failure must not keep the test waiting on a
+    # pipe.
+    log_path = tmp_path / "up.log"
+    with log_path.open("wb") as log:
+        up = subprocess.Popen(
+            [sys.executable, "-m", "spinetriage", "up"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_for(lambda: listening(dicom_port))
         assert listening(redis_port)
@@ -45,12 +49,12 @@ def test_up_runs_embedded_redis_and_listener_until_ctrl_c(tmp_path: Path) -> Non
         assert int(assoc.send_c_store(path).Status) == 0
         assoc.release()
         up.send_signal(signal.SIGINT)
-        output, _ = up.communicate(timeout=30)
+        up.wait(timeout=60)
     finally:
         if up.poll() is None:
             up.kill()
-            up.communicate()
-    text = output.decode()
+            up.wait()
+    text = log_path.read_text()
     assert f"SPINETRIAGE@127.0.0.1:{dicom_port}" in text
     assert up.returncode == 128 + signal.SIGINT
     assert not listening(dicom_port)
