@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
+
 from spinetriage.triage import KeyImage, Plane, Weighting
 from workers.analysis.reading import Detection, SeriesReading
 from workers.analysis.volume import CanonicalVolume
@@ -75,6 +78,10 @@ class Placed:
             frame_number=frame_number,
             bbox=(rows[0], columns[0], rows[1], columns[1]),
         )
+
+    def positions_mm(self, points: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Patient positions (LPS, mm) of fractional canonical (z, y, x) points, one per row."""
+        return self.series.volume.position_mm(self.canonical.source_points(points))
 
     def _position(self, canonical_index: tuple[int, int, int]) -> float:
         source = self.canonical.source_index(canonical_index)

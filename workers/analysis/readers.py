@@ -36,6 +36,7 @@ def read_sagittal(volume: CanonicalVolume, weighting: Weighting) -> SeriesReadin
         anchor=reading.anchor,
         detections=reading.detections + outside,
         note=reading.note if not outside else "",
+        fat_questions=reading.fat_questions,
     )
 
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+from numpy.typing import NDArray
+
 from spinetriage.triage import BilskyGrade, FindingType, Side
 
 Anchor = Literal["skull_base", "sacrum"]
@@ -42,8 +45,21 @@ class Detection:
 
 
 @dataclass(frozen=True)
+class FatQuestion:
+    """A doubtful epidural mass: as bright as fat on T2 without fat suppression, or thin;
+    perhaps the canal's own fat. The study makes it a detection only where a T1 series shows
+    its tissue unlike the canal's fat beside it. Points are fractional canonical (z, y, x)
+    voxels, one per row."""
+
+    detection: Detection
+    mass_points: NDArray[np.float64]  # in the middle of the mass's tissue
+    fat_points: NDArray[np.float64]  # in the middle of the canal's fat above and below it
+
+
+@dataclass(frozen=True)
 class SeriesReading:
     segments: tuple[Segment, ...]  # top to bottom
     anchor: Anchor | None  # what the names were counted from; None: segments are unnamed
     detections: tuple[Detection, ...]
     note: str = ""  # why nothing could be read, for the series' reason ("canal not found")
+    fat_questions: tuple[FatQuestion, ...] = ()

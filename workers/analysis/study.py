@@ -1,5 +1,6 @@
 """A study folder in, a triage result out: load the series worth reading, read each, name the
-levels across them, merge what they saw into findings, and say what every series was used for.
+levels across them, let T1 answer what T2 could not tell from fat (``fat_check``), merge what
+they saw into findings, and say what every series was used for.
 
 A reader that fails on one series costs that series, not the study: the failure becomes the
 series' reason and the others are still read."""
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from spinetriage.logs import get_logger
 from spinetriage.triage import SeriesUse, TriageResult, result_for
+from workers.analysis.fat_check import answered
 from workers.analysis.merge import findings_from
 from workers.analysis.naming import level_map
 from workers.analysis.placement import Placed
@@ -49,7 +51,7 @@ def analyze_folder(folder: Path) -> TriageResult:
     read_ms = _ms_since(wall) - loaded_ms
     if not any(use.used for use in uses.values()):
         raise NotAnalysableError(_nothing_read(list(uses.values())))
-    findings = findings_from(placed, level_map(placed))
+    findings = findings_from(answered(placed), level_map(placed))
     timings = {
         "load": loaded_ms,
         "read": read_ms,

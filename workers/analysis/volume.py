@@ -42,11 +42,22 @@ class Volume:
         if min(self.spacing_mm) <= 0:
             raise ValueError(f"spacing_mm: must be positive, got {self.spacing_mm}")
 
-    def position_mm(self, index: tuple[float, float, float]) -> NDArray[np.float64]:
-        """Patient position (LPS, mm) of a voxel index (slice, row, column)."""
+    def position_mm(
+        self, index: tuple[float, float, float] | NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Patient position (LPS, mm) of a voxel index (slice, row, column), or of each row of
+        an array of them."""
         steps = np.asarray(index, dtype=float) * np.asarray(self.spacing_mm)
         position: NDArray[np.float64] = np.asarray(self.origin_mm) + steps @ self.axes
         return position
+
+    def index_at(self, position_mm: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Fractional voxel index (slice, row, column) of patient positions (LPS, mm; one per
+        row of ``position_mm``)."""
+        steps = self.axes * np.asarray(self.spacing_mm)[:, None]
+        offsets = np.atleast_2d(position_mm) - np.asarray(self.origin_mm)
+        index: NDArray[np.float64] = np.linalg.solve(steps.T, offsets.T).T
+        return index
 
     def canonical(self) -> CanonicalVolume:
         """The same voxels in head-to-feet, front-to-back, right-to-left order."""
@@ -94,11 +105,19 @@ class CanonicalVolume:
 
     def source_index(self, index: tuple[int, int, int]) -> tuple[int, int, int]:
         """The source (slice, row, column) of a canonical (z, y, x) voxel."""
-        source = [0, 0, 0]
-        for axis, value in enumerate(index):
+        source = self.source_points(np.array([index], dtype=float))[0]
+        return (round(source[0]), round(source[1]), round(source[2]))
+
+    def source_points(self, points: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Source (slice, row, column) of fractional canonical (z, y, x) points, one per row."""
+        source = np.empty_like(points)
+        for axis in range(3):
+            values = points[:, axis]
             length = self.voxels.shape[axis]
-            source[self.source_axes[axis]] = length - 1 - value if self.flipped[axis] else value
-        return (source[0], source[1], source[2])
+            source[:, self.source_axes[axis]] = (
+                length - 1 - values if self.flipped[axis] else values
+            )
+        return source
 
 
 def obliquity_deg(axes: NDArray[np.float64]) -> float:

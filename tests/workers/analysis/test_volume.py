@@ -31,6 +31,25 @@ def test_canonical_voxel_sits_where_the_patient_axes_say(axes: np.ndarray) -> No
     assert offset == pytest.approx([x * dx, y * dy, -z * dz])
 
 
+def test_a_patient_position_maps_back_to_its_voxel_in_another_series() -> None:
+    """Positions of a sagittal series' canonical points land on the same patient spot in an
+    oblique axial series: its fractional index gives back each position."""
+    sagittal = Volume(
+        np.zeros((5, 6, 7), np.float32), (3.0, 0.6, 0.6), (-6.0, -20.0, 40.0), SAGITTAL
+    )
+    tilt = np.radians(12.0)
+    tilted = np.array(
+        [[0, np.sin(tilt), -np.cos(tilt)], [0, np.cos(tilt), np.sin(tilt)], [1.0, 0, 0]]
+    )
+    axial = Volume(np.zeros((9, 8, 8), np.float32), (4.0, 0.8, 0.8), (-10.0, -30.0, 45.0), tilted)
+    canonical = sagittal.canonical()
+    points = np.array([[0.0, 0.0, 0.0], [2.5, 3.25, 1.0], [4.0, 5.0, 4.0]])
+    positions = sagittal.position_mm(canonical.source_points(points))
+    index = axial.index_at(positions)
+    assert axial.position_mm(index) == pytest.approx(positions)
+    assert sagittal.index_at(positions) == pytest.approx(canonical.source_points(points))
+
+
 def test_too_oblique_series_is_refused() -> None:
     """Two series axes along one patient axis cannot be reoriented."""
     diagonal = np.array([[0.7071, 0.7071, 0], [0.7071, -0.7071, 0], [0, 0, 1.0]])

@@ -9,7 +9,9 @@ it. Where it only tapers shut below (the sac's end; roots of the cauda equina hi
 there is no mass. A mass's reported rows reach out to where its thinner ends stop. Where a
 mass fills the canal no CSF is left to measure from: those rows take the extra tissue of their
 edges, and a sac shut for a level's length with the cord beside it is a block, a mass however
-thin its edges.
+thin its edges. Two kinds of mass are doubtful, for the study's T1 series to settle
+(``fat_check``): on T2 without fat suppression, tissue as bright as the canal's fat; anywhere,
+a thin layer that narrows the sac, since the canal's own fat varies as much.
 
 Grading reads what is left of the CSF on the worst heights, as the contract defines the grades:
 - 1a: tissue, sac not narrowed;
@@ -47,6 +49,9 @@ CORE_DENSITY = 0.5  # a mass is thick on most rows of its run; rows here and the
 SAC_DEFORMED_MM = 1.5  # the truth's 1 mm plus what a 0.6-0.8 mm pixel can resolve
 CORD_COMPRESSED = 0.85  # cord AP below this fraction of its usual AP is compressed
 GRADE_ROWS_MM = 1.5  # a grade must hold over this much height to count
+THIN_EXCESS_MM = 2.0  # a thin mass: this much extra tissue ... (tuning sets)
+THIN_NARROWING_MM = 2.0  # ... with the sac this much shallower than usual
+THIN_SAC_LEFT = 0.5  # ... and at least this share of it open
 FAT_SIGNAL = 0.6  # T2: epidural fat measures 0.6-0.7 of CSF, masses 0.44-0.59 (tuning set)
 CIRCUMFERENTIAL_SHARE = 0.5  # the weaker side has at least half the stronger side's excess
 FLANK_MM = 40.0  # a real mass has normal sac within this far above and below it
@@ -67,6 +72,7 @@ class MassRun:
     worst_row: int
     excess_mm: float
     signal: float  # mean signal of the extra tissue, as a fraction of the CSF's
+    doubtful: bool = False  # as bright as fat where fat is bright, or thin: T1 must tell
 
 
 def rolling_percentile(values: Floats, window_rows: int, percentile: float) -> Floats:
@@ -106,7 +112,9 @@ def find_masses(
     slices: dict[int, RowMeasures], valid: NDArray[np.bool_], dz_mm: float, fat_bright: bool
 ) -> list[MassRun]:
     """Masses in rows marked ``valid``; ``slices`` maps x offsets (0: midline) to measures.
-    Where fat is bright (T2 without fat suppression), tissue as bright as fat is fat."""
+    Where fat is bright (T2 without fat suppression), tissue as bright as fat that does not
+    block the canal is ``doubtful``: the canal's own fat, unless T1 shows otherwise. So are
+    thin masses (``thin_rows``) outside the others: the canal's fat varies as much."""
     window = round(BASELINE_WINDOW_MM / dz_mm)
     envelope = round(WALL_ENVELOPE_MM / dz_mm)
     bridge = round(BRIDGE_MM / dz_mm)
@@ -132,15 +140,42 @@ def find_masses(
         for first, last in runs(mask, bridge, round(MIN_LENGTH_MM / dz_mm))
         if flanks(first, last) and mask[first : last + 1].mean() >= CORE_DENSITY
     ]
-    for (first, last), (low, high) in grown(cores, (strongest >= EXTENT_EXCESS_MM) & valid, bridge):
+
+    def measured(first: int, last: int) -> MassRun:
         rows = slice(first, last + 1)
         side = side_of({m: front[m][rows] for m in slices}, {m: back[m][rows] for m in slices})
-        mass = _graded(
+        return _graded(
             slices, side, first=first, last=last, window=window, dz_mm=dz_mm, strongest=strongest
         )
-        if not (fat_bright and mass.signal >= FAT_SIGNAL) or blocked[first : last + 1].any():
-            found.append(replace(mass, first_row=low, last_row=high))
+
+    for (first, last), (low, high) in grown(cores, (strongest >= EXTENT_EXCESS_MM) & valid, bridge):
+        mass = measured(first, last)
+        doubtful = fat_bright and mass.signal >= FAT_SIGNAL and not blocked[first : last + 1].any()
+        found.append(replace(mass, first_row=low, last_row=high, doubtful=doubtful))
+    thin = thin_rows(strongest, slices[0].sac_ap, sac_usual) & valid
+    thin &= ~covered_by(found, valid.size)
+    for first, last in runs(thin, bridge, round(MIN_LENGTH_MM / dz_mm)):
+        if flanks(first, last) and thin[first : last + 1].mean() >= CORE_DENSITY:
+            found.append(replace(measured(first, last), doubtful=True))
     return found
+
+
+def thin_rows(strongest: Floats, sac_ap_mm: Floats, sac_usual_mm: Floats) -> NDArray[np.bool_]:
+    """Rows of a thin mass: extra tissue thinner than a mass's but the sac narrowed by it, and
+    still more than half open (a thin layer does not shut the sac; CSF lost to flow or noise
+    does)."""
+    sac = np.nan_to_num(sac_ap_mm, nan=0.0)
+    narrowed = (sac_usual_mm - sac >= THIN_NARROWING_MM) & (sac >= THIN_SAC_LEFT * sac_usual_mm)
+    result: NDArray[np.bool_] = (strongest >= THIN_EXCESS_MM) & narrowed
+    return result
+
+
+def covered_by(masses: list[MassRun], rows: int) -> NDArray[np.bool_]:
+    """Rows of ``rows`` that one of ``masses`` reports."""
+    result = np.zeros(rows, dtype=bool)
+    for mass in masses:
+        result[mass.first_row : mass.last_row + 1] = True
+    return result
 
 
 def filled_where_closed(strongest: Floats, closed: NDArray[np.bool_], reach_rows: int) -> Floats:
@@ -341,12 +376,31 @@ def tissue_signal(slices: dict[int, RowMeasures], side: Side, rows: NDArray[np.i
         if side not in ("left", "right")
         else slices[max(slices) if side == "left" else min(slices)]
     )
-    if side == "circumferential":
-        front = np.nan_to_num(chosen.sac_front[rows] - chosen.wall_front[rows], nan=-np.inf)
-        back = np.nan_to_num(chosen.wall_back[rows] - chosen.sac_back[rows], nan=-np.inf)
-        use_front = front > back
-    else:
-        use_front = np.full(rows.size, side == "anterior")
+    use_front = _front_side(chosen, side, rows)
     values = np.where(use_front, chosen.front_signal[rows], chosen.back_signal[rows])
     values = values[np.isfinite(values)]
     return float(np.median(values)) if values.size else float("nan")
+
+
+def tissue_middles(
+    measures: RowMeasures, side: Side, rows: NDArray[np.intp], min_mm: float
+) -> tuple[NDArray[np.intp], Floats]:
+    """The rows among ``rows`` whose epidural tissue on ``side`` is at least ``min_mm`` thick,
+    and the depth of its middle on each."""
+    use_front = _front_side(measures, side, rows)
+    near = np.where(use_front, measures.sac_front[rows], measures.sac_back[rows])
+    wall = np.where(use_front, measures.wall_front[rows], measures.wall_back[rows])
+    thick = np.nan_to_num(np.abs(wall - near), nan=0.0) >= min_mm
+    return rows[thick], ((near + wall) / 2)[thick]
+
+
+def _front_side(measures: RowMeasures, side: Side, rows: NDArray[np.intp]) -> NDArray[np.bool_]:
+    """Per row, whether the mass's tissue is read in front of the sac: the thicker side around
+    a circumferential mass (the thin side there is the canal's own fat), behind it unless the
+    mass is anterior."""
+    if side != "circumferential":
+        return np.full(rows.size, side == "anterior")
+    front = np.nan_to_num(measures.sac_front[rows] - measures.wall_front[rows], nan=-np.inf)
+    back = np.nan_to_num(measures.wall_back[rows] - measures.sac_back[rows], nan=-np.inf)
+    result: NDArray[np.bool_] = front > back
+    return result

@@ -14,9 +14,9 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from spinetriage.triage import Weighting
-from workers.analysis.reading import Detection, SeriesReading
+from workers.analysis.reading import Detection, FatQuestion, SeriesReading
 from workers.analysis.sagittal_mr.canal import FLUID_DARK, CanalPath, fluid_factor, trace_canal
-from workers.analysis.sagittal_mr.epidural import MassRun, find_masses
+from workers.analysis.sagittal_mr.epidural import MassRun, find_masses, tissue_middles
 from workers.analysis.sagittal_mr.sections import RowMeasures, csf_level, measure_rows
 from workers.analysis.sagittal_mr.segments import (
     above_sac_end,
@@ -28,7 +28,12 @@ from workers.analysis.sagittal_mr.segments import (
     segment_period_mm,
     segments_between,
 )
-from workers.analysis.sagittal_mr.straighten import Straightened, sample_points, straighten
+from workers.analysis.sagittal_mr.straighten import (
+    Straightened,
+    points_at,
+    sample_points,
+    straighten,
+)
 from workers.analysis.volume import CanonicalVolume
 
 READ_WEIGHTINGS: frozenset[Weighting] = frozenset({"T2", "STIR", "PD", "T1", "T1_contrast"})
@@ -50,6 +55,8 @@ CISTERN_PERCENTILE = 90.0
 BOX_HALF_DEPTH_MM = 12.0
 CONFIDENCE_FLOOR = 0.5
 CONFIDENCE_PER_MM = 0.1  # each millimetre of extra tissue beyond the threshold adds this much
+FAT_REFERENCE_MM = 60.0  # the canal's fat a doubtful mass is compared with lies this near
+MEASURED_TISSUE_MM = 2.0  # tissue this thick is sampled in its middle, clear of sac and bone
 
 
 def read_sagittal_mr(volume: CanonicalVolume, weighting: Weighting) -> SeriesReading:
@@ -84,8 +91,14 @@ def read_sagittal_mr(volume: CanonicalVolume, weighting: Weighting) -> SeriesRea
     read_to = last_read_row(discs, sac_end, period)
     valid = valid_rows(slices[0].csf_pixels, float(discs[0]), read_to, dz) & open_rows
     masses = find_masses(slices, valid, dz, fat_bright=weighting not in FAT_SUPPRESSED)
-    detections = tuple(detection(mass, path, volume) for mass in masses)
-    return SeriesReading(segments=tuple(segments), anchor=anchor, detections=detections)
+    return SeriesReading(
+        segments=tuple(segments),
+        anchor=anchor,
+        detections=tuple(detection(m, path, volume) for m in masses if not m.doubtful),
+        fat_questions=tuple(
+            fat_question(m, slices[0], valid, path, volume) for m in masses if m.doubtful
+        ),
+    )
 
 
 def canal_sections(
@@ -166,6 +179,34 @@ def valid_rows(
     high = min(present[-1], last_row)
     result: NDArray[np.bool_] = (rows >= low) & (rows <= high)
     return result
+
+
+def fat_question(
+    mass: MassRun,
+    midline: RowMeasures,
+    valid: NDArray[np.bool_],
+    path: CanalPath,
+    volume: CanonicalVolume,
+) -> FatQuestion:
+    """A doubtful mass (``epidural.find_masses``), with points in its tissue and in the canal's
+    fat behind the sac (where most of it lies) on the valid rows within ``FAT_REFERENCE_MM``
+    above and below."""
+    dz = volume.spacing_mm[0]
+    mass_rows, mass_depths = tissue_middles(
+        midline, mass.side, np.arange(mass.first_row, mass.last_row + 1), MEASURED_TISSUE_MM
+    )
+    reach = round(FAT_REFERENCE_MM / dz)
+    rows = np.arange(valid.size)
+    near = (rows >= mass.first_row - reach) & (rows <= mass.last_row + reach)
+    beside = near & valid & ((rows < mass.first_row) | (rows > mass.last_row))
+    fat_rows, fat_depths = tissue_middles(
+        midline, "posterior", np.flatnonzero(beside), MEASURED_TISSUE_MM
+    )
+    return FatQuestion(
+        detection=detection(mass, path, volume),
+        mass_points=points_at(path, mass_rows, mass_depths),
+        fat_points=points_at(path, fat_rows, fat_depths),
+    )
 
 
 def detection(mass: MassRun, path: CanalPath, volume: CanonicalVolume) -> Detection:

@@ -46,14 +46,28 @@ def depth_axis() -> Floats:
 
 def sample_points(path: CanalPath, u_mm: Floats) -> tuple[Floats, Floats]:
     """Fractional (z, y) pixel coordinates of every (row, depth) sample."""
+    step_z, step_y = _normal_steps(path)
+    rows = np.arange(path.y.size, dtype=float)
+    z = rows[:, None] + u_mm[None, :] * step_z[:, None]
+    y = path.y[:, None] + u_mm[None, :] * step_y[:, None]
+    return z, y
+
+
+def points_at(path: CanalPath, rows: NDArray[np.intp], u_mm: Floats) -> Floats:
+    """Fractional canonical (z, y, x) voxels, one per row, at depth ``u_mm`` on row ``rows``
+    of the midline slice's straightened canal."""
+    step_z, step_y = _normal_steps(path)
+    z = rows + u_mm * step_z[rows]
+    y = path.y[rows] + u_mm * step_y[rows]
+    return np.stack([z, y, path.x[rows].astype(float)], axis=1)
+
+
+def _normal_steps(path: CanalPath) -> tuple[Floats, Floats]:
+    """Per row, the pixels (z, y) one millimetre along the canal's posterior normal moves."""
     dz, dy, _ = path.spacing_mm
     slope = path.slope()
     norm = np.sqrt(1.0 + slope**2)
-    step_z_mm, step_y_mm = -slope / norm, 1.0 / norm  # the posterior normal in (z, y) mm
-    rows = np.arange(path.y.size, dtype=float)
-    z = rows[:, None] + u_mm[None, :] * (step_z_mm[:, None] / dz)
-    y = path.y[:, None] + u_mm[None, :] * (step_y_mm[:, None] / dy)
-    return z, y
+    return -slope / norm / dz, 1.0 / norm / dy
 
 
 def straighten(voxels: NDArray[np.float32], path: CanalPath, x_offset: int = 0) -> Straightened:

@@ -17,6 +17,7 @@ from workers.analysis.sagittal_mr.epidural import (
     grown,
     row_grade,
     runs,
+    thin_rows,
     worst_grade,
 )
 from workers.analysis.sagittal_mr.reader import read_sagittal_mr, widens_above
@@ -246,6 +247,38 @@ def test_a_uniformly_narrow_canal_is_no_mass() -> None:
     """A canal narrow over its whole length has no epidural tissue beyond its own baseline."""
     narrow = _measures(200, sac_front=-4.0, sac_back=4.0, wall_front=-5.0, wall_back=6.0)
     assert find_masses({0: narrow}, np.ones(200, dtype=bool), 1.0, fat_bright=True) == []
+
+
+@pytest.mark.parametrize(("fat_bright", "doubtful"), [(True, True), (False, False)])
+def test_tissue_as_bright_as_fat_is_doubtful_where_fat_is_bright(
+    fat_bright: bool, doubtful: bool
+) -> None:
+    """A thick posterior layer at fat's brightness on T2 is left for T1 to settle; on a
+    fat-suppressed series it is a mass."""
+    measures = _measures(200)
+    measures.sac_back[80:110] = 2.0
+    measures.back_signal[80:110] = 0.7
+    [mass] = find_masses({0: measures}, np.ones(200, dtype=bool), 1.0, fat_bright=fat_bright)
+    assert mass.doubtful is doubtful
+
+
+def test_a_thin_layer_narrowing_the_sac_is_doubtful() -> None:
+    """2.5 mm more tissue behind a sac 2.5 mm shallower than usual is a thin mass, left for T1
+    to settle."""
+    measures = _measures(200)
+    measures.sac_back[80:110] = 3.5
+    [mass] = find_masses({0: measures}, np.ones(200, dtype=bool), 1.0, fat_bright=False)
+    assert mass.doubtful
+    assert (mass.first_row, mass.last_row) == (80, 109)
+    assert mass.side == "posterior"
+
+
+def test_thin_rows_need_extra_tissue_and_a_sac_narrowed_but_mostly_open() -> None:
+    """Narrowed by 2.5 mm with extra tissue: thin mass; without the tissue, or with the sac
+    less than half open (CSF lost to flow or noise): not."""
+    strongest = np.array([2.5, 2.5, 1.0, 2.5])
+    sac = np.array([9.5, 5.0, 9.5, 12.0])
+    assert thin_rows(strongest, sac, np.full(4, 12.0)).tolist() == [True, False, False, False]
 
 
 @pytest.mark.parametrize(
