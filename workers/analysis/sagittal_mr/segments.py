@@ -44,6 +44,9 @@ FILL_LENGTH = (0.75, 1.25)  # segments filled in are this long against their nei
 FILL_MARGIN = 0.05  # another count than the nearest multiple needs this much more disc signal
 SKULL_GAP_SEGMENTS = 1.8  # above C2/C3: C2 with the dens, C1 and the skull base
 SKULL_GAP_MIN_MM = 35.0  # C2's body and dens alone are longer
+# ... and the segments below it are cervical: C3-C5 measure 16-21 mm with their discs (adult
+# textbook sizes and their variation); lumbar ones 30-40
+CERVICAL_SEGMENT_MAX_MM = 26.0
 # Where the sac closes (S1-S3) lie sacral remnants, and roots crowd the tapering sac: discs
 # within this many segments above its end are no lumbar discs ...
 SACRAL_END_MARGIN = 0.6
@@ -186,8 +189,9 @@ def segments_between(discs: Floats, period_rows: float) -> list[Segment]:
 def find_anchor(
     discs: Floats, rows: int, sac_end: int | None, dz_mm: float, *, cisterns: bool
 ) -> Anchor | None:
-    """Skull base when a long disc-free stretch lies above the first disc and the sac widens
-    into the cisterns there (``cisterns``); sacrum when the sac closes in view, the last disc
+    """Skull base when a long disc-free stretch lies above the first disc, the sac widens
+    into the cisterns there (``cisterns``) and the segments below are cervical-sized; sacrum
+    when the sac closes in view, the last disc
     (L5/S1) less than two segments above where it closes.
     ``sac_end``: the row where the sac closes (None when it is not seen to close)."""
     if discs.size < 2:
@@ -195,7 +199,8 @@ def find_anchor(
     usual = float(np.median(np.diff(discs)))
     above = float(discs[0])
     long_gap = above * dz_mm >= SKULL_GAP_MIN_MM and above >= SKULL_GAP_SEGMENTS * usual
-    if long_gap and cisterns:
+    cervical = float(np.median(np.diff(discs[:4]))) * dz_mm <= CERVICAL_SEGMENT_MAX_MM
+    if long_gap and cisterns and cervical:
         return "skull_base"
     if sac_end is None or (rows - 1 - sac_end) * dz_mm < SACRUM_BELOW_SAC_MM:
         return None

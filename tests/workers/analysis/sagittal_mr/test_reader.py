@@ -154,6 +154,15 @@ def test_skull_base_needs_the_cisterns() -> None:
     assert find_anchor(discs, 300, None, dz_mm=1.0, cisterns=False) is None
 
 
+def test_skull_base_needs_cervical_segments_below_it() -> None:
+    """The same gap and cisterns above lumbar-sized segments (35 mm: a lumbar field whose top is
+    dark and wide) is no skull base; above 20 mm segments it is."""
+    lumbar = np.asarray(90.0 + 35.0 * np.arange(5), dtype=np.float64)
+    assert find_anchor(lumbar, 400, None, dz_mm=1.0, cisterns=True) is None
+    cervical = np.asarray(90.0 + 20.0 * np.arange(5), dtype=np.float64)
+    assert find_anchor(cervical, 400, None, dz_mm=1.0, cisterns=True) == "skull_base"
+
+
 def test_cisterns_are_a_sac_widening_above_the_first_disc() -> None:
     """The sac above the first disc much deeper than usual is the cisterna magna; a sac of
     its usual depth there is not."""
