@@ -61,6 +61,9 @@ SACRAL_SHORTENING = 0.8
 SACRAL_SEARCH_SEGMENTS = 2.5  # looked for this close above the sac's end
 SACRUM_REACH_SEGMENTS = 2.0  # L5/S1 to the sac's end (mid S2) is about 1.3 segments
 SACRUM_BELOW_SAC_MM = 15.0  # the sacrum must be seen below the sac's end, not the image edge
+# ... and the segments above it are lumbar: L3-L5 measured 28-38 mm with their discs on the
+# tuning sets; thoracic fields whose sac seemed to close, 21-26
+LUMBAR_SEGMENT_MIN_MM = 27.0
 FIRST_BELOW_SKULL = "C3"  # the first whole segment below the first disc (C2/C3)
 # Above C2/C3 no disc shows: C2 (its body and the disc below, textbook 16 + 4.5 mm) and C1's
 # ring (10 mm) are placed from C3's segment (13.5 + 5 mm)
@@ -191,8 +194,8 @@ def find_anchor(
 ) -> Anchor | None:
     """Skull base when a long disc-free stretch lies above the first disc, the sac widens
     into the cisterns there (``cisterns``) and the segments below are cervical-sized; sacrum
-    when the sac closes in view, the last disc
-    (L5/S1) less than two segments above where it closes.
+    when the sac closes in view, the last disc (L5/S1) less than two segments above where it
+    closes, and the segments above it are lumbar-sized.
     ``sac_end``: the row where the sac closes (None when it is not seen to close)."""
     if discs.size < 2:
         return None
@@ -204,7 +207,9 @@ def find_anchor(
         return "skull_base"
     if sac_end is None or (rows - 1 - sac_end) * dz_mm < SACRUM_BELOW_SAC_MM:
         return None
-    return "sacrum" if sac_end - float(discs[-1]) <= SACRUM_REACH_SEGMENTS * usual else None
+    lumbar = float(np.median(np.diff(discs[-4:]))) * dz_mm >= LUMBAR_SEGMENT_MIN_MM
+    near = sac_end - float(discs[-1]) <= SACRUM_REACH_SEGMENTS * usual
+    return "sacrum" if lumbar and near else None
 
 
 def above_sac_end(discs: Floats, sac_end: int | None, period_rows: float) -> Floats:

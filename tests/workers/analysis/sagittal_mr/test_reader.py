@@ -135,15 +135,22 @@ def test_c1_and_c2_are_placed_above_c3_within_the_image() -> None:
 
 
 @pytest.mark.parametrize(
-    ("first_disc", "sac_end", "anchor"),
-    [(80.0, None, "skull_base"), (10.0, 120, "sacrum"), (10.0, None, None), (10.0, 200, None)],
+    ("first_disc", "segment", "sac_end", "anchor"),
+    [
+        (80.0, 20.0, None, "skull_base"),
+        (10.0, 32.0, 170, "sacrum"),
+        (10.0, 32.0, None, None),
+        (10.0, 32.0, 240, None),
+        (10.0, 22.0, 120, None),
+    ],
 )
 def test_anchor_needs_the_skull_gap_or_the_sac_closing(
-    first_disc: float, sac_end: int | None, anchor: str | None
+    first_disc: float, segment: float, sac_end: int | None, anchor: str | None
 ) -> None:
-    """A long disc-free stretch above the discs is the skull base; the sac closing within two
-    segments of the last disc, with spine seen below, is the sacrum; otherwise no anchor."""
-    discs = np.asarray(first_disc + 20.0 * np.arange(5), dtype=np.float64)
+    """A long disc-free stretch above cervical-sized discs is the skull base; the sac closing
+    within two segments of the last of lumbar-sized discs, with spine seen below, is the
+    sacrum; otherwise no anchor (a thoracic sac that seems to close is no sacrum)."""
+    discs = np.asarray(first_disc + segment * np.arange(5), dtype=np.float64)
     assert find_anchor(discs, 300, sac_end, dz_mm=1.0, cisterns=True) == anchor
 
 
