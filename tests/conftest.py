@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 from redis import Redis
 
 from spinetriage.embedded_redis import EmbeddedRedis
-from tests.support import free_port, listening, wait_for
+from tests.support import free_port, listening, spawn, wait_for
 
 
 @pytest.fixture(scope="session")
@@ -91,13 +90,7 @@ def start_listener(
         }
         env.update({f"SPINETRIAGE_{key.upper()}": str(value) for key, value in settings.items()})
         log_path = tmp_path / f"listener-{len(started)}.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "spinetriage", "listener"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        process = spawn("listener", env, log_path)
         listener = ListenerProcess(port, metrics_port, spool, process, log_path)
         started.append(listener)
         _wait_for_port(port, process)

@@ -7,6 +7,8 @@ import base64
 import json
 import os
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable
@@ -41,6 +43,18 @@ def dcmtk_tools(*names: str) -> dict[str, str]:
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason, allow_module_level=True)
     return {name: path for name, path in tools.items() if path is not None}
+
+
+def spawn(command: str, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """``spinetriage COMMAND`` as a process, its output in ``log_path``: a file, not a pipe, so
+    that children a failed test leaves behind cannot keep it waiting on the pipe."""
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "spinetriage", command],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def free_port() -> int:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 from pynetdicom import AE
 from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 
 from spinetriage.sample_study import SeriesSpec, write_mr_series
-from tests.support import free_port, listening, wait_for
+from tests.support import free_port, listening, spawn, wait_for
 
 
 def test_up_runs_embedded_redis_and_listener_until_ctrl_c(tmp_path: Path) -> None:
@@ -28,16 +26,8 @@ def test_up_runs_embedded_redis_and_listener_until_ctrl_c(tmp_path: Path) -> Non
         SPINETRIAGE_LISTENER_METRICS_PORT=str(metrics_port),
         SPINETRIAGE_SPOOL_MIN_FREE_BYTES="0",
     )
-    # Output to a file: children left behind by a failure must not keep the test waiting on a
-    # pipe.
     log_path = tmp_path / "up.log"
-    with log_path.open("wb") as log:
-        up = subprocess.Popen(
-            [sys.executable, "-m", "spinetriage", "up"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    up = spawn("up", env, log_path)
     try:
         wait_for(lambda: listening(dicom_port))
         assert listening(redis_port)
