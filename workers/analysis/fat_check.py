@@ -37,16 +37,21 @@ def answered(placed: Sequence[Placed]) -> list[Placed]:
     t1_series = [
         p for p in placed if p.series.plane == "sagittal" and p.series.weighting in T1_WEIGHTINGS
     ]
-    result = []
-    for asked in placed:
-        masses = tuple(
-            question.detection
-            for question in asked.reading.fat_questions
-            if any(unlike_fat(question, asked, t1) for t1 in t1_series)
-        )
-        reading = replace(asked.reading, detections=asked.reading.detections + masses)
-        result.append(replace(asked, reading=reading) if masses else asked)
-    return result
+    return [_with_masses(asked, t1_series) for asked in placed]
+
+
+def _with_masses(asked: Placed, t1_series: Sequence[Placed]) -> Placed:
+    """``asked`` with the questions a T1 series answers as a mass added to its detections."""
+    masses = tuple(
+        question.detection
+        for question in asked.reading.fat_questions
+        if any(unlike_fat(question, asked, t1) for t1 in t1_series)
+    )
+    if not masses:
+        return asked
+    return replace(
+        asked, reading=replace(asked.reading, detections=asked.reading.detections + masses)
+    )
 
 
 def unlike_fat(question: FatQuestion, asked: Placed, t1: Placed) -> bool:

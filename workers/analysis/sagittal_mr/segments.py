@@ -176,7 +176,8 @@ def _best_count(profile: Floats, start: float, gap: float, usual: float, guess: 
     if not plausible:
         return guess
     best = max(plausible, key=plausible.__getitem__)
-    return best if plausible[best] > signal_at(guess) + FILL_MARGIN else guess
+    at_guess = plausible[guess] if guess in plausible else signal_at(guess)
+    return best if plausible[best] > at_guess + FILL_MARGIN else guess
 
 
 def segments_between(discs: Floats, period_rows: float) -> list[Segment]:
@@ -202,14 +203,19 @@ def find_anchor(
     usual = float(np.median(np.diff(discs)))
     above = float(discs[0])
     long_gap = above * dz_mm >= SKULL_GAP_MIN_MM and above >= SKULL_GAP_SEGMENTS * usual
-    cervical = float(np.median(np.diff(discs[:4]))) * dz_mm <= CERVICAL_SEGMENT_MAX_MM
+    cervical = _segment_mm(discs[:4], dz_mm) <= CERVICAL_SEGMENT_MAX_MM
     if long_gap and cisterns and cervical:
         return "skull_base"
     if sac_end is None or (rows - 1 - sac_end) * dz_mm < SACRUM_BELOW_SAC_MM:
         return None
-    lumbar = float(np.median(np.diff(discs[-4:]))) * dz_mm >= LUMBAR_SEGMENT_MIN_MM
+    lumbar = _segment_mm(discs[-4:], dz_mm) >= LUMBAR_SEGMENT_MIN_MM
     near = sac_end - float(discs[-1]) <= SACRUM_REACH_SEGMENTS * usual
     return "sacrum" if lumbar and near else None
+
+
+def _segment_mm(discs: Floats, dz_mm: float) -> float:
+    """Median length of the segments between consecutive discs, in millimetres."""
+    return float(np.median(np.diff(discs))) * dz_mm
 
 
 def above_sac_end(discs: Floats, sac_end: int | None, period_rows: float) -> Floats:
