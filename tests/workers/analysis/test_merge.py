@@ -3,9 +3,14 @@ the series that grades best, supported by the others."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
+
 from tests.workers.analysis.placed import detection, named_segments, placed, sagittal_series
 from workers.analysis.merge import findings_from
 from workers.analysis.naming import level_map
+from workers.analysis.reading import FatQuestion
 
 
 def test_t2_and_t1_seeing_one_mass_make_one_finding_graded_on_t2() -> None:
@@ -95,3 +100,33 @@ def test_pieces_of_a_mass_outside_the_canal_make_one_finding_over_their_union() 
     [lump] = [f for f in findings if f.type == "paraspinal_mass"]
     assert lump.craniocaudal_extent_mm == 81.0  # rows 10 to 90, 1 mm each
     assert sum(f.type == "epidural_mass" for f in findings) == 2
+
+
+def test_an_epidural_mass_the_other_sagittal_fluid_series_read_past_is_dropped() -> None:
+    """T2 and STIR confirm each other: a mass T2 saw where STIR followed the canal and saw
+    nothing makes no finding; it stands where STIR saw it, asked about it, or did not follow
+    the canal that far, and where it is thick."""
+    t2 = placed(sagittal_series("t2", "T2"), detections=(detection(40, 60),))
+    canal = named_segments(0, 4)  # canonical z 10 to 130
+
+    quiet_stir = placed(sagittal_series("stir", "STIR"), segments=canal)
+    assert findings_from([t2, quiet_stir], []) == []
+
+    seeing_stir = placed(
+        sagittal_series("stir", "STIR"), detections=(detection(50, 70),), segments=canal
+    )
+    [confirmed] = findings_from([t2, seeing_stir], [])
+    assert confirmed.supporting_series == ("stir",)
+
+    question = FatQuestion(detection(55, 62), np.zeros((0, 3)), np.zeros((0, 3)))
+    asking_stir = replace(
+        quiet_stir, reading=replace(quiet_stir.reading, fat_questions=(question,))
+    )
+    assert len(findings_from([t2, asking_stir], [])) == 1
+
+    short_stir = placed(sagittal_series("stir", "STIR"), segments=named_segments(0, 4)[3:])
+    assert len(findings_from([t2, short_stir], [])) == 1
+
+    thick = replace(detection(40, 60), max_thickness_mm=12.0)
+    thick_t2 = placed(sagittal_series("t2", "T2"), detections=(thick,))
+    assert len(findings_from([thick_t2, quiet_stir], [])) == 1
