@@ -22,6 +22,7 @@ COMPRESSIVE_SEED = 2025  # thoracic CT, posterior epidural mass T3-T5 (Bilsky 3)
 NEGATIVE_SEED = 2006  # thoracic CT, no masses, a vertebral hemangioma
 PARASPINAL_SEED = 4223  # thoracic CT, bilateral paraspinal masses T10-T12 outside the canal
 NOISY_SACRUM_SEED = 7072  # thoracolumbar CT at low SNR, epidural mass T9 (Bilsky 2)
+NECK_SEED = 7081  # cervicothoracic CT, no masses
 
 
 def _read(seed: int, folder: Path) -> tuple[SeriesReading, StudyTruth]:
@@ -105,6 +106,14 @@ def test_paraspinal_mass_is_not_called_epidural(
         d.side == "bilateral" and abs(_segment_index(reading, d.z_range[0]) - expected) <= 1
         for d in reading.detections
     )
+
+
+def test_the_necks_muscle_above_the_lung_is_no_paraspinal_mass(tmp_path: Path) -> None:
+    """Beside the lower cervical bodies muscle fills the neck and gives way to the lung apex
+    below: more soft tissue than the levels above and below, but no mass."""
+    reading, truth = _read(NECK_SEED, tmp_path)
+    assert truth.findings == ()
+    assert [d for d in reading.detections if d.type == "paraspinal_mass"] == []
 
 
 @pytest.mark.parametrize(
