@@ -103,6 +103,8 @@ def figures(scored: Sequence[Scored], report: Report) -> tuple[list[str], list[s
         + check("specificity", report.specificity.value),
         "detection per compartment: "
         + ", ".join(f"{name} {value}" for name, value in report.detection.items()),
+        "studies without a mass given one, per compartment: "
+        + ", ".join(f"{name} {value}" for name, value in report.false_findings.items()),
         f"level extent where an anchor is in view: exact {report.extent_exact}, "
         f"within one level {report.extent_within_one}  "
         + check("extent within one level", report.extent_within_one.value),

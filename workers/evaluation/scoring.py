@@ -57,6 +57,8 @@ class Report:
     sensitivity: Proportion
     specificity: Proportion
     detection: dict[FindingType, Proportion]
+    # studies without a mass of the compartment that were given one
+    false_findings: dict[FindingType, Proportion]
     extent_exact: Proportion
     extent_within_one: Proportion
     levels_withheld_without_anchor: Proportion
@@ -124,6 +126,7 @@ def score(scored: Sequence[Scored]) -> Report:
         sensitivity=Proportion(sum(_flagged(s) for s in positives), len(positives)),
         specificity=Proportion(sum(not _flagged(s) for s in negatives), len(negatives)),
         detection=detection,
+        false_findings={c: _false_findings(scored, c) for c in COMPARTMENTS},
         extent_exact=exact,
         extent_within_one=within,
         levels_withheld_without_anchor=withheld,
@@ -146,6 +149,15 @@ def _detection(scored: Sequence[Scored], compartment: FindingType) -> Proportion
                 total += 1
                 hits += matching_finding(finding, predicted) is not None
     return Proportion(hits, total)
+
+
+def _false_findings(scored: Sequence[Scored], compartment: FindingType) -> Proportion:
+    without = [s for s in scored if all(f.type != compartment for f in s.truth.findings)]
+    given = sum(
+        s.result is not None and any(f.type == compartment for f in s.result.findings)
+        for s in without
+    )
+    return Proportion(given, len(without))
 
 
 def _extents(scored: Sequence[Scored]) -> tuple[Proportion, Proportion, Proportion]:

@@ -130,3 +130,16 @@ def test_an_epidural_mass_the_other_sagittal_fluid_series_read_past_is_dropped()
     thick = replace(detection(40, 60), max_thickness_mm=12.0)
     thick_t2 = placed(sagittal_series("t2", "T2"), detections=(thick,))
     assert len(findings_from([thick_t2, quiet_stir], [])) == 1
+
+
+def test_a_small_paraspinal_mass_only_one_of_several_series_saw_is_dropped() -> None:
+    """STIR alone saw a lump that T2 and T1, covering it, did not: dropped when small (middling
+    confidence), kept when large, and kept when STIR is the only series covering it."""
+    lump = detection(40, 60, kind="paraspinal_mass", grade=None, side="left", confidence=0.6)
+    stir = placed(sagittal_series("stir", "STIR"), detections=(lump,))
+    others = [placed(sagittal_series("t2", "T2")), placed(sagittal_series("t1", "T1"))]
+    assert findings_from([stir, *others], []) == []
+    large = replace(lump, confidence=0.9)
+    large_stir = placed(sagittal_series("stir", "STIR"), detections=(large,))
+    assert len(findings_from([large_stir, *others], [])) == 1
+    assert len(findings_from([stir], [])) == 1

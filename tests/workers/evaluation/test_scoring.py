@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from spinetriage.triage import BilskyGrade, Finding, FindingType, KeyImage, result_for
-from workers.evaluation.scoring import Scored, grade_class, score, weighted_kappa
+from workers.evaluation.scoring import Proportion, Scored, grade_class, score, weighted_kappa
 from workers.phantom.truth import Anchor, StudyTruth, TruthFinding
 
 
@@ -130,3 +130,21 @@ def test_detection_is_per_compartment() -> None:
     report = score(runs)
     assert report.detection["paraspinal_mass"].hits == 0
     assert report.detection["paraspinal_mass"].total == 1
+
+
+def test_false_findings_count_studies_given_a_compartment_they_lack() -> None:
+    """A study without a paraspinal mass given two counts once; one with a true paraspinal
+    mass does not count at all; a declined study is given nothing."""
+    paraspinal = TruthFinding(
+        type="paraspinal_mass", from_level="T4", to_level="T6", side="left", max_thickness_mm=20
+    )
+    two = [found(kind="paraspinal_mass"), found(kind="paraspinal_mass", top="T9", bottom="T9")]
+    runs = [
+        scored(truth(), *two),
+        scored(truth(paraspinal), found(kind="paraspinal_mass", top="L1", bottom="L1")),
+        scored(truth(true_epidural("2"))),
+        Scored(truth(), None, cpu_s=0.1),
+    ]
+    report = score(runs)
+    assert report.false_findings["paraspinal_mass"] == Proportion(1, 3)
+    assert report.false_findings["epidural_mass"] == Proportion(0, 3)
