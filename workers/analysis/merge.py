@@ -119,9 +119,8 @@ def _read_canal_over(placed: Placed, top_mm: float, bottom_mm: float) -> bool:
     segments = placed.reading.segments
     if not segments:
         return False
-    first = placed.height_mm(segments[0].top_z)
-    last = placed.height_mm(segments[-1].bottom_z)
-    return max(first, last) >= top_mm and min(first, last) <= bottom_mm
+    ends = placed.height_mm(segments[0].top_z), placed.height_mm(segments[-1].bottom_z)
+    return _reaches(ends, top_mm, bottom_mm)
 
 
 def _saw_between(placed: Placed, top_mm: float, bottom_mm: float) -> bool:
@@ -137,8 +136,13 @@ def _saw_between(placed: Placed, top_mm: float, bottom_mm: float) -> bool:
 
 
 def _covers(placed: Placed, top_mm: float, bottom_mm: float) -> bool:
-    first, last = placed.height_mm(0), placed.height_mm(placed.canonical.voxels.shape[0] - 1)
-    return max(first, last) >= top_mm and min(first, last) <= bottom_mm
+    ends = placed.height_mm(0), placed.height_mm(placed.canonical.voxels.shape[0] - 1)
+    return _reaches(ends, top_mm, bottom_mm)
+
+
+def _reaches(ends_mm: tuple[float, float], top_mm: float, bottom_mm: float) -> bool:
+    """Whether the heights between two ends (in either order) reach from top to bottom."""
+    return max(ends_mm) >= top_mm and min(ends_mm) <= bottom_mm
 
 
 def _same_masses(seen: list[Seen]) -> list[list[Seen]]:
