@@ -71,8 +71,9 @@ def test_left_and_right_paraspinal_masses_at_one_height_are_bilateral() -> None:
 
 def test_an_axial_mass_the_covering_sagittal_series_did_not_see_is_dropped() -> None:
     """Axial sections confirm a sagittal suspicion: alone, under a sagittal T2 that read the
-    same heights and saw nothing, they make no finding; with the sagittal mass, they support it;
-    with no sagittal fluid series (T1 only) they stand."""
+    same heights and saw nothing, they make no finding unless the mass is thick over a level's
+    height; with the sagittal mass, they support it; with no sagittal fluid series (T1 only)
+    they stand."""
     axial = placed(sagittal_series("ax", "T2", plane="axial"), detections=(detection(40, 60),))
     quiet_t2 = placed(sagittal_series("t2", "T2"))
     assert findings_from([axial, quiet_t2], []) == []
@@ -82,6 +83,12 @@ def test_an_axial_mass_the_covering_sagittal_series_did_not_see_is_dropped() -> 
     t1_only = placed(sagittal_series("t1", "T1"))
     [alone] = findings_from([axial, t1_only], [])
     assert alone.series_instance_uid == "ax"
+    thick = replace(detection(40, 60), max_thickness_mm=12.0)
+    thick_axial = placed(sagittal_series("ax", "T2", plane="axial"), detections=(thick,))
+    assert len(findings_from([thick_axial, quiet_t2], [])) == 1
+    short = replace(detection(40, 44), max_thickness_mm=12.0)
+    short_axial = placed(sagittal_series("ax", "T2", plane="axial"), detections=(short,))
+    assert findings_from([short_axial, quiet_t2], []) == []
 
 
 def test_pieces_of_a_mass_outside_the_canal_make_one_finding_over_their_union() -> None:
