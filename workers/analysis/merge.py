@@ -73,16 +73,11 @@ def _unconfirmed_axial(group: list[Seen], placed: Sequence[Placed]) -> bool:
     sections stands: beside the midline, a sagittal series may pass it by."""
     if any(s.placed.series.plane != "axial" or s.placed.series.modality != "MR" for s in group):
         return False
-    top, bottom = max(s.top_mm for s in group), min(s.bottom_mm for s in group)
+    top, bottom = _heights(group)
     thickness = max(s.detection.max_thickness_mm for s in group)
     if thickness >= AXIAL_ALONE_THICK_MM and top - bottom >= AXIAL_ALONE_LONG_MM:
         return False
-    return any(
-        p.series.plane == "sagittal"
-        and p.series.weighting in SAGITTAL_FLUID
-        and _covers(p, top, bottom)
-        for p in placed
-    )
+    return any(_sagittal_fluid(p) and _covers(p, top, bottom) for p in placed)
 
 
 def _unconfirmed_sagittal(group: list[Seen], placed: Sequence[Placed]) -> bool:
@@ -94,10 +89,10 @@ def _unconfirmed_sagittal(group: list[Seen], placed: Sequence[Placed]) -> bool:
         return False
     if max(s.detection.max_thickness_mm for s in group) > UNCONFIRMED_MAX_MM:
         return False
-    saw = {id(s.placed) for s in group}
+    saw = _series_of(group)
     if len(saw) > 1 or not all(_sagittal_fluid(s.placed) for s in group):
         return False
-    top, bottom = max(s.top_mm for s in group), min(s.bottom_mm for s in group)
+    top, bottom = _heights(group)
     return any(
         id(p) not in saw
         and _sagittal_fluid(p)
@@ -116,8 +111,17 @@ def _small_and_alone(group: list[Seen], placed: Sequence[Placed]) -> bool:
         or best.detection.confidence >= ALONE_MIN_CONFIDENCE
     ):
         return False
-    alone = len({id(s.placed) for s in group}) == 1
-    return alone and _missed_by(best, group, placed) > 0
+    return len(_series_of(group)) == 1 and _missed_by(best, group, placed) > 0
+
+
+def _heights(seen: list[Seen]) -> tuple[float, float]:
+    """Top and bottom height of a group's detections together."""
+    return max(s.top_mm for s in seen), min(s.bottom_mm for s in seen)
+
+
+def _series_of(group: list[Seen]) -> set[int]:
+    """The series (by identity) that saw a group's detections."""
+    return {id(s.placed) for s in group}
 
 
 def _sagittal_fluid(placed: Placed) -> bool:
@@ -181,7 +185,7 @@ def _extent(best: Seen, group: list[Seen]) -> tuple[float, float]:
     pieces = group
     if best.detection.type == "epidural_mass":
         pieces = [s for s in group if s.placed is best.placed]
-    return max(s.top_mm for s in pieces), min(s.bottom_mm for s in pieces)
+    return _heights(pieces)
 
 
 def _finding(group: list[Seen], placed: Sequence[Placed], spans: Sequence[NamedSpan]) -> Finding:
@@ -224,7 +228,7 @@ def _side(group: list[Seen]) -> Side | None:
 def _missed_by(best: Seen, group: list[Seen], placed: Sequence[Placed]) -> int:
     """Series of the same plane as the best one that cover the mass's heights but did not see
     it."""
-    saw = {id(s.placed) for s in group}
+    saw = _series_of(group)
     missed = 0
     for p in placed:
         if id(p) in saw or p.series.plane != best.placed.series.plane:
