@@ -8,7 +8,13 @@ canal's own fat beside it on T1 (or brighter after contrast), both measured on t
 series, is not fat, and the question becomes a detection of the series that asked it.
 Unanswered questions (no T1 series covers the mass, its tissue too thin to measure on most of
 its rows or too few points inside the T1 series, no fat beside it to compare with) stay
-unreported, as the asking series alone would have it."""
+unreported, as the asking series alone would have it.
+
+A thin mass behind the sac may not even raise a question: it replaces the fat, so the epidural
+space is hardly thicker, and it narrows the sac by about a millimetre. T1 shows it plainly, as
+a radiologist reads it: the bright fat behind the sac is gone over a level's height, with fat
+above and below (``effaced_fat``). Tissue in the fat's place against the sac is a mass that
+deforms the sac: Bilsky 1b."""
 
 from __future__ import annotations
 
@@ -18,9 +24,18 @@ from dataclasses import replace
 import numpy as np
 from numpy.typing import NDArray
 
-from spinetriage.triage import Weighting
+from spinetriage.triage import BilskyGrade, Weighting
 from workers.analysis.placement import Placed
-from workers.analysis.reading import FatQuestion
+from workers.analysis.reading import Detection, FatQuestion, SacBack
+from workers.analysis.sagittal_mr.epidural import (
+    BASELINE_WINDOW_MM,
+    CORE_DENSITY,
+    FLANK_MM,
+    FLANK_OPEN_MM,
+    longest_run,
+    rolling_percentile,
+    runs,
+)
 
 T1_WEIGHTINGS: frozenset[Weighting] = frozenset({"T1", "T1_contrast"})
 # mass / fat on T1 below this (above its inverse after contrast): not fat. Bright T2 tissue
@@ -29,6 +44,18 @@ FAT_LIKENESS = 0.7
 MIN_TISSUE_SHARE = 0.5  # the mass's tissue measured on fewer of its rows: no answer
 MIN_POINTS = 5  # fewer points inside the T1 series than this: no answer
 MIN_INSIDE = 0.5  # ... or fewer than this share of them
+FAT_PERCENTILE = 70.0  # the usual T1 signal behind the sac: its fat, over a long window
+EFFACED = 0.6  # behind the sac below this share of the usual: no fat (tumour/fat 0.37-0.43)
+FAT_SEEN = 0.8  # at least this share: fat, for the run's flanks
+EFFACED_MIN_MM = 10.0  # masses span a level
+EFFACED_BRIDGE_MM = 4.0
+# A mass that took the fat's place and pushes the sac in is at least as thick as the fat plus
+# that millimetre. Where the fluid series measures less between the sac and the laminae the fat
+# is too thin for T1 to show at these pixel sizes (a narrow or cervical canal): its partial
+# volume with the sac and bone darkens it. Tuning and fresh sets (340 MR studies): thin masses
+# measured 2.5-3.5 mm (median over the run), canals without one 0.5-2.0 mm but for one.
+EFFACED_MIN_TISSUE_MM = 2.5
+EFFACED_GRADE: BilskyGrade = "1b"  # tissue in the fat's place against the sac deforms it
 
 
 def answered(placed: Sequence[Placed]) -> list[Placed]:
@@ -41,12 +68,16 @@ def answered(placed: Sequence[Placed]) -> list[Placed]:
 
 
 def _with_masses(asked: Placed, t1_series: Sequence[Placed]) -> Placed:
-    """``asked`` with the questions a T1 series answers as a mass added to its detections."""
+    """``asked`` with the questions a T1 series answers as a mass added to its detections,
+    and the masses that took the place of the fat behind its sac."""
     masses = tuple(
         question.detection
         for question in asked.reading.fat_questions
         if any(unlike_fat(question, asked, t1) for t1 in t1_series)
     )
+    plain_t1 = [t1 for t1 in t1_series if t1.series.weighting == "T1"]
+    if asked.reading.sac_back is not None and plain_t1:
+        masses += effaced_fat(asked, asked.reading.sac_back, plain_t1[0])
     if not masses:
         return asked
     return replace(
@@ -71,12 +102,102 @@ def unlike_fat(question: FatQuestion, asked: Placed, t1: Placed) -> bool:
 def signal_at(series: Placed, positions_mm: NDArray[np.float64]) -> float | None:
     """Median signal of ``series`` at patient positions (nearest voxel), or None when too few
     of them fall inside it."""
-    volume = series.series.volume
-    if positions_mm.size == 0:
-        return None
-    index = np.rint(volume.index_at(positions_mm)).astype(int)
-    inside = np.all((index >= 0) & (index < np.array(volume.voxels.shape)), axis=1)
+    values = samples_at(series, positions_mm)
+    inside = np.isfinite(values)
     if inside.sum() < max(MIN_POINTS, MIN_INSIDE * inside.size):
         return None
+    return float(np.median(values[inside]))
+
+
+def samples_at(series: Placed, positions_mm: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Signal of ``series`` at each patient position (nearest voxel; NaN outside it or where
+    the position is NaN)."""
+    volume = series.series.volume
+    values = np.full(len(positions_mm), np.nan)
+    if positions_mm.size == 0:
+        return values
+    known = np.all(np.isfinite(positions_mm), axis=1)
+    index = np.zeros(positions_mm.shape, dtype=int)
+    index[known] = np.rint(volume.index_at(positions_mm[known])).astype(int)
+    inside = known & np.all((index >= 0) & (index < np.array(volume.voxels.shape)), axis=1)
     slices, rows, columns = index[inside].T
-    return float(np.median(volume.voxels[slices, rows, columns]))
+    values[inside] = volume.voxels[slices, rows, columns]
+    return values
+
+
+def effaced_fat(asked: Placed, back: SacBack, t1: Placed) -> tuple[Detection, ...]:
+    """Masses where ``t1`` shows no fat behind the sac ``asked`` found, on most rows over a
+    level's height with fat above and below, where ``asked`` measured tissue thick enough to
+    read and saw or asked about nothing."""
+    rows, depths, _ = back.points.shape
+    values = samples_at(t1, asked.positions_mm(back.points.reshape(-1, 3))).reshape(rows, depths)
+    seen = np.isfinite(values).any(axis=1)
+    if seen.sum() < max(MIN_POINTS, MIN_INSIDE * rows):
+        return ()
+    signal = np.where(seen, np.max(np.where(np.isfinite(values), values, -np.inf), axis=1), np.nan)
+    dz = asked.canonical.spacing_mm[0]
+    usual = rolling_percentile(signal, round(BASELINE_WINDOW_MM / dz), FAT_PERCENTILE)
+    ratio = signal / np.maximum(usual, 1e-6)
+    lost = np.nan_to_num(ratio, nan=1.0) < EFFACED
+    fat = np.nan_to_num(ratio, nan=0.0) >= FAT_SEEN
+    lost &= ~_already_read(asked, back.first_row, rows)
+    reach, needed = round(FLANK_MM / dz), max(1, round(FLANK_OPEN_MM / dz))
+    found = []
+    for first, last in runs(lost, round(EFFACED_BRIDGE_MM / dz), round(EFFACED_MIN_MM / dz)):
+        span = slice(first, last + 1)
+        above, below = fat[max(0, first - reach) : first], fat[last + 1 : last + 1 + reach]
+        if (
+            lost[span].mean() >= CORE_DENSITY
+            and _median(back.tissue_mm[span]) >= EFFACED_MIN_TISSUE_MM
+            and longest_run(above) >= needed
+            and longest_run(below) >= needed
+        ):
+            found.append(_effaced(asked, back, first, last, ratio))
+    return tuple(found)
+
+
+def _median(values: NDArray[np.float64]) -> float:
+    """Median of the finite values (NaN when there are none)."""
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if finite.size else float("nan")
+
+
+def _already_read(asked: Placed, first_row: int, rows: int) -> NDArray[np.bool_]:
+    """Rows (from ``first_row``) where ``asked`` saw or asked about an epidural mass."""
+    result = np.zeros(rows, dtype=bool)
+    questions = [q.detection for q in asked.reading.fat_questions]
+    for detection in (*asked.reading.detections, *questions):
+        if detection.type == "epidural_mass":
+            low, high = detection.z_range
+            result[max(0, low - first_row) : max(0, high + 1 - first_row)] = True
+    return result
+
+
+def _effaced(
+    asked: Placed, back: SacBack, first: int, last: int, ratio: NDArray[np.float64]
+) -> Detection:
+    """The detection of rows ``first``..``last`` (from the back's first row) without fat."""
+    span = slice(first, last + 1)
+    worst = first + int(np.nanargmin(ratio[span]))
+    z, y, x = (int(v) for v in back.centre[worst])
+    slices = asked.canonical.voxels.shape[2]
+    return Detection(
+        type="epidural_mass",
+        z_range=(back.first_row + first, back.first_row + last),
+        side="posterior",
+        # a thin layer's thickness: rows where a lamina's edge or the gap between two moves
+        # the wall measure more or less
+        max_thickness_mm=round(max(0.0, _median(back.tissue_mm[span])), 1),
+        canal_compromise_pct=round(float(np.nanmax(back.sac_loss_pct[span])), 1),
+        bilsky_grade=EFFACED_GRADE,
+        confidence=float(np.clip(1.0 - np.nanmedian(ratio[span]), 0.5, 0.9)),
+        key_voxel=(z, y, x),
+        box=(
+            back.first_row + first,
+            int(back.box_y[span, 0].min()),
+            max(0, x - 2),
+            back.first_row + last,
+            int(back.box_y[span, 1].max()),
+            min(slices - 1, x + 2),
+        ),
+    )

@@ -1,15 +1,22 @@
-"""Fat or mass: a T1 series answers what a T2 series without fat suppression asked."""
+"""Fat or mass: a T1 series answers what a T2 series could not tell, about a mass it asked about
+or about the fat behind its sac."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
+import pydicom
+import pytest
 
 from tests.workers.analysis.placed import detection, placed, sagittal_series
 from workers.analysis.fat_check import answered
 from workers.analysis.placement import Placed
-from workers.analysis.reading import FatQuestion
+from workers.analysis.reading import Detection, FatQuestion, SacBack
+from workers.analysis.study import analyze_folder
+from workers.phantom import generate
+from workers.phantom.truth import DICOM_DIR
 
 FAT, TUMOUR = 0.92, 0.34  # T1 signal, as the fat and a metastasis show it
 # Canonical (z, y, x) points of the asking T2 series: the mass's tissue on rows 60-79, the
@@ -64,3 +71,98 @@ def test_a_question_no_t1_series_covers_stays_unanswered() -> None:
     assert t2.reading.detections == ()
     (alone,) = answered([asking_t2()])
     assert alone.reading.detections == ()
+
+
+# Behind the sac of the fluid series: rows 20-179 read, points one column apart behind
+# column 70 on the middle slice (canonical y is depth, front to back).
+READ_FROM, READ_ROWS = 20, 160
+
+
+def sac_back_t2(*detections: Detection) -> Placed:
+    rows = np.arange(READ_FROM, READ_FROM + READ_ROWS)
+    points = np.stack(
+        [
+            np.stack([rows, np.full(READ_ROWS, y), np.full(READ_ROWS, 2.0)], axis=1)
+            for y in (70, 71, 72)
+        ],
+        axis=1,
+    ).astype(float)
+    back = SacBack(
+        first_row=READ_FROM,
+        points=points,
+        tissue_mm=np.full(READ_ROWS, 3.0),
+        sac_loss_pct=np.full(READ_ROWS, 8.0),
+        centre=np.stack([rows, np.full(READ_ROWS, 60), np.full(READ_ROWS, 2)], axis=1),
+        box_y=np.tile([48, 72], (READ_ROWS, 1)),
+    )
+    t2 = placed(sagittal_series("t2", "T2"), detections=detections)
+    return replace(t2, reading=replace(t2.reading, sac_back=back))
+
+
+def t1_without_fat(first: int, last: int) -> Placed:
+    """A T1 series all fat but for tissue behind the sac on rows ``first``..``last``."""
+    series = sagittal_series("t1", "T1")
+    series.volume.voxels[:] = FAT
+    series.volume.voxels[:, first : last + 1, 68:75] = TUMOUR
+    return placed(series)
+
+
+def test_tissue_in_place_of_the_fat_behind_the_sac_is_a_mass_deforming_it() -> None:
+    """Fat gone behind the sac over 20 mm, fat above and below: a posterior mass, Bilsky 1b,
+    on those rows of the fluid series."""
+    t2, t1 = answered([sac_back_t2(), t1_without_fat(90, 109)])
+    (mass,) = t2.reading.detections
+    assert (mass.type, mass.side, mass.bilsky_grade) == ("epidural_mass", "posterior", "1b")
+    assert mass.z_range == (90, 109)
+    assert mass.key_voxel[0] in range(90, 110)
+    assert t1.reading.detections == ()
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [(100, 104), (150, 179)],
+    ids=["shorter than a level", "no fat below it"],
+)
+def test_fat_missing_briefly_or_at_the_end_of_the_read_rows_is_no_mass(
+    first: int, last: int
+) -> None:
+    """A few millimetres without fat are a lamina's edge or noise; the sac's end has no fat
+    below it to show that the canal is normal there."""
+    t2, _ = answered([sac_back_t2(), t1_without_fat(first, last)])
+    assert t2.reading.detections == ()
+
+
+def test_rows_the_fluid_series_read_as_a_mass_are_not_reported_twice() -> None:
+    t2, _ = answered([sac_back_t2(detection(85, 112)), t1_without_fat(90, 109)])
+    assert [d.z_range for d in t2.reading.detections] == [(85, 112)]
+
+
+def test_fat_suppressed_t1_after_contrast_does_not_read_the_fat() -> None:
+    """After contrast with fat suppression the fat is dark everywhere: no fat to miss."""
+    series = sagittal_series("t1c", "T1_contrast")
+    series.volume.voxels[:] = 0.1
+    t2, _ = answered([sac_back_t2(), placed(series)])
+    assert t2.reading.detections == ()
+
+
+THIN_MASS_SEED = 8025  # thoracic MR (T2, T1): posterior epidural mass T3-T4, 3.6 mm, Bilsky 1b
+
+
+def test_a_thin_mass_only_t1_shows_is_flagged(tmp_path: Path) -> None:
+    """A 3.6 mm mass behind the sac replaces the fat and narrows the sac by 2%: T2 alone does
+    not flag it; with the study's T1 series it is a posterior Bilsky 1b mass, suspected
+    compression."""
+    truth = generate(THIN_MASS_SEED, tmp_path)
+    folder = tmp_path / truth.case_id / DICOM_DIR
+    (mass,) = [f for f in truth.findings if f.type == "epidural_mass"]
+    assert (mass.bilsky_grade, mass.side) == ("1b", "posterior")
+    result = analyze_folder(folder)
+    assert result.suspected_compression
+    assert [(f.side, f.bilsky_grade) for f in result.findings if f.type == "epidural_mass"] == [
+        ("posterior", "1b")
+    ]
+    (t1,) = [s.series_instance_uid for s in truth.series if s.weighting == "T1"]
+    for path in folder.iterdir():
+        if pydicom.dcmread(path, stop_before_pixels=True).SeriesInstanceUID == t1:
+            path.unlink()
+    assert not analyze_folder(folder).suspected_compression
