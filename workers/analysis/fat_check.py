@@ -55,6 +55,11 @@ EFFACED_BRIDGE_MM = 4.0
 # volume with the sac and bone darkens it. Tuning and fresh sets (340 MR studies): thin masses
 # measured 2.5-3.5 mm (median over the run), canals without one 0.5-2.0 mm but for one.
 EFFACED_MIN_TISSUE_MM = 2.5
+# ... and it narrows the sac a little: where the fluid series lost a third of the sac's depth
+# or more (median over the run), its edge there is flow or roots, the points behind it lie in
+# the CSF, dark on T1 as well. Thin masses lost 0-19% in the tuning and fresh sets; flow voids
+# that T1 seemed to confirm 52-90%.
+EFFACED_MAX_LOSS_PCT = 35.0
 EFFACED_GRADE: BilskyGrade = "1b"  # tissue in the fat's place against the sac deforms it
 
 
@@ -128,7 +133,7 @@ def samples_at(series: Placed, positions_mm: NDArray[np.float64]) -> NDArray[np.
 def effaced_fat(asked: Placed, back: SacBack, t1: Placed) -> tuple[Detection, ...]:
     """Masses where ``t1`` shows no fat behind the sac ``asked`` found, on most rows over a
     level's height with fat above and below, where ``asked`` measured tissue thick enough to
-    read and saw or asked about nothing."""
+    read and most of the sac's depth, and saw or asked about nothing."""
     rows, depths, _ = back.points.shape
     values = samples_at(t1, asked.positions_mm(back.points.reshape(-1, 3))).reshape(rows, depths)
     seen = np.isfinite(values).any(axis=1)
@@ -149,6 +154,7 @@ def effaced_fat(asked: Placed, back: SacBack, t1: Placed) -> tuple[Detection, ..
         if (
             lost[span].mean() >= CORE_DENSITY
             and _median(back.tissue_mm[span]) >= EFFACED_MIN_TISSUE_MM
+            and _median(back.sac_loss_pct[span]) < EFFACED_MAX_LOSS_PCT
             and longest_run(above) >= needed
             and longest_run(below) >= needed
         ):

@@ -78,7 +78,7 @@ def test_a_question_no_t1_series_covers_stays_unanswered() -> None:
 READ_FROM, READ_ROWS = 20, 160
 
 
-def sac_back_t2(*detections: Detection) -> Placed:
+def sac_back_t2(*detections: Detection, sac_loss_pct: float = 8.0) -> Placed:
     rows = np.arange(READ_FROM, READ_FROM + READ_ROWS)
     points = np.stack(
         [
@@ -91,7 +91,7 @@ def sac_back_t2(*detections: Detection) -> Placed:
         first_row=READ_FROM,
         points=points,
         tissue_mm=np.full(READ_ROWS, 3.0),
-        sac_loss_pct=np.full(READ_ROWS, 8.0),
+        sac_loss_pct=np.full(READ_ROWS, sac_loss_pct),
         centre=np.stack([rows, np.full(READ_ROWS, 60), np.full(READ_ROWS, 2)], axis=1),
         box_y=np.tile([48, 72], (READ_ROWS, 1)),
     )
@@ -129,6 +129,13 @@ def test_fat_missing_briefly_or_at_the_end_of_the_read_rows_is_no_mass(
     """A few millimetres without fat are a lamina's edge or noise; the sac's end has no fat
     below it to show that the canal is normal there."""
     t2, _ = answered([sac_back_t2(), t1_without_fat(first, last)])
+    assert t2.reading.detections == ()
+
+
+def test_no_fat_behind_a_sac_the_fluid_series_mostly_lost_is_no_mass() -> None:
+    """Where the fluid series lost most of the sac's depth (flow voids, roots) its edge is not
+    the sac's, and what lies behind it is CSF: dark on T1 as well."""
+    t2, _ = answered([sac_back_t2(sac_loss_pct=60.0), t1_without_fat(90, 109)])
     assert t2.reading.detections == ()
 
 

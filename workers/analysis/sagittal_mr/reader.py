@@ -22,6 +22,7 @@ from workers.analysis.sagittal_mr.epidural import (
     WALL_ENVELOPE_MM,
     MassRun,
     find_masses,
+    longest_run,
     rolling_percentile,
     tissue_middles,
 )
@@ -54,6 +55,10 @@ SAC_TAPER_FRACTION = 0.6  # a sac this much shallower than usual at an end is cl
 SAC_TAPER_WINDOW_MM = 10.0
 SACRUM_MIN_SEGMENT_MM = 25.0  # lumbar segments: only there is a closing sac its end, not a mass
 SAC_CLOSED_MM = 15.0  # closed this long in the lower half: the sac has ended (S2)
+# ... unless it opens again below for a lumbar segment's length in a row: a mass that shut it
+# leaves the sac below; the sacral canal's fat, once the CSF level has followed it down, shows
+# as short stretches of "sac" (15-18 mm in the tuning sets)
+SAC_REOPENED_MM = 30.0
 # the 90th percentile of the sac's AP above C2/C3 is 1.28-1.9 times its median with the
 # cisterna magna in view, 1.15-1.18 over missed upper thoracic discs (tuning sets)
 CISTERN_WIDENING = 1.22
@@ -166,7 +171,7 @@ def sac_open(sac_ap_mm: NDArray[np.float64], dz_mm: float, may_close: bool) -> N
         closed = np.flatnonzero(labels == label)
         lower_half = closed[0] > depth.size // 2
         # a mass that closes the sac lets it open again below; the end of the sac does not
-        reopens = is_open[closed[-1] + 1 :].sum() * dz_mm >= SAC_CLOSED_MM
+        reopens = longest_run(is_open[closed[-1] + 1 :]) * dz_mm >= SAC_REOPENED_MM
         long_enough = closed.size * dz_mm >= SAC_CLOSED_MM
         if may_close and lower_half and long_enough and not reopens and closed[0] > open_rows[0]:
             last = closed[0] - 1

@@ -20,7 +20,7 @@ from workers.analysis.sagittal_mr.epidural import (
     thin_rows,
     worst_grade,
 )
-from workers.analysis.sagittal_mr.reader import read_sagittal_mr, widens_above
+from workers.analysis.sagittal_mr.reader import read_sagittal_mr, sac_open, widens_above
 from workers.analysis.sagittal_mr.sections import RowMeasures
 from workers.analysis.sagittal_mr.segments import (
     above_sac_end,
@@ -209,6 +209,18 @@ def test_masses_are_not_read_near_the_sac_end() -> None:
     discs = np.array([0.0, 35.0, 70.0, 105.0, 140.0])
     assert last_read_row(discs, sac_end=160, period_rows=35.0) == 105.0
     assert last_read_row(discs, sac_end=None, period_rows=35.0) == 140.0
+
+
+def test_the_sacral_canal_below_the_sac_end_is_no_sac_opening_again() -> None:
+    """A lumbar sac 12 mm deep shuts at row 300; below it the sacral canal's fat, measured
+    against a CSF level that followed it down, shows as 18 mm stretches of "sac": the sac
+    ended there. Below a mass that shut it, the sac stays open for a segment and more."""
+    depth = np.full(500, 12.0)
+    depth[300:] = 0.0
+    depth[340:358] = depth[400:418] = 12.0
+    assert np.flatnonzero(sac_open(depth, 1.0, may_close=True))[-1] in range(295, 305)
+    depth[340:400] = 12.0
+    assert np.flatnonzero(sac_open(depth, 1.0, may_close=True))[-1] in range(410, 420)
 
 
 def test_t1_segments_are_left_unnamed() -> None:
