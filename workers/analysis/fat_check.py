@@ -10,11 +10,11 @@ Unanswered questions (no T1 series covers the mass, its tissue too thin to measu
 its rows or too few points inside the T1 series, no fat beside it to compare with) stay
 unreported, as the asking series alone would have it.
 
-A thin mass behind the sac may not even raise a question: it replaces the fat, so the epidural
-space is hardly thicker, and it narrows the sac by about a millimetre. T1 shows it plainly, as
-a radiologist reads it: the bright fat behind the sac is gone over a level's height, with fat
-above and below (``effaced_fat``). Tissue in the fat's place against the sac is a mass that
-deforms the sac: Bilsky 1b."""
+A thin mass behind or in front of the sac may not even raise a question: it replaces the fat,
+so the epidural space is hardly thicker, and it narrows the sac by about a millimetre. T1 shows
+it plainly, as a radiologist reads it: the bright fat against the sac is gone over a level's
+height, with fat above and below (``effaced_fat``). Tissue in the fat's place against the sac
+is a mass that deforms the sac: Bilsky 1b."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from spinetriage.triage import BilskyGrade, Weighting
 from workers.analysis.placement import Placed
-from workers.analysis.reading import Detection, FatQuestion, SacBack
+from workers.analysis.reading import Detection, FatQuestion, SacSide
 from workers.analysis.sagittal_mr.epidural import (
     BASELINE_WINDOW_MM,
     CORE_DENSITY,
@@ -44,19 +44,21 @@ FAT_LIKENESS = 0.7
 MIN_TISSUE_SHARE = 0.5  # the mass's tissue measured on fewer of its rows: no answer
 MIN_POINTS = 5  # fewer points inside the T1 series than this: no answer
 MIN_INSIDE = 0.5  # ... or fewer than this share of them
-FAT_PERCENTILE = 70.0  # the usual T1 signal behind the sac: its fat, over a long window
-EFFACED = 0.6  # behind the sac below this share of the usual: no fat (tumour/fat 0.37-0.43)
+FAT_PERCENTILE = 70.0  # the usual T1 signal beside the sac: its fat, over a long window
+EFFACED = 0.6  # beside the sac below this share of the usual: no fat (tumour/fat 0.37-0.43)
 FAT_SEEN = 0.8  # at least this share: fat, for the run's flanks
 EFFACED_MIN_MM = 10.0  # masses span a level
 EFFACED_BRIDGE_MM = 4.0
 # A mass that took the fat's place and pushes the sac in is at least as thick as the fat plus
-# that millimetre. Where the fluid series measures less between the sac and the laminae the fat
-# is too thin for T1 to show at these pixel sizes (a narrow or cervical canal): its partial
-# volume with the sac and bone darkens it. Tuning and fresh sets (340 MR studies): thin masses
-# measured 2.5-3.5 mm (median over the run), canals without one 0.5-2.0 mm but for one.
-EFFACED_MIN_TISSUE_MM = 2.5
+# that millimetre. Where the fluid series measures less between the sac and the bony wall, the
+# fat is too thin for T1 to show at these pixel sizes (a narrow or cervical canal; in front, a
+# bulging disc's edge): its partial volume with the sac and bone darkens it. Tuning and fresh
+# sets (452 MR studies), medians over the run: behind the sac thin masses measured 2.5-3.5 mm,
+# canals without one 0.5-2.0 mm but for one; in front, where the fat is thinner, masses 1.5-2.5
+# mm, canals without one (mostly bulging discs) 0.5-1.5 mm.
+EFFACED_MIN_TISSUE_MM: dict[str, float] = {"posterior": 2.5, "anterior": 2.0}
 # ... and it narrows the sac a little: where the fluid series lost a third of the sac's depth
-# or more (median over the run), its edge there is flow or roots, the points behind it lie in
+# or more (median over the run), its edge there is flow or roots, the points beyond it lie in
 # the CSF, dark on T1 as well. Thin masses lost 0-19% in the tuning and fresh sets; flow voids
 # that T1 seemed to confirm 52-90%.
 EFFACED_MAX_LOSS_PCT = 35.0
@@ -74,15 +76,15 @@ def answered(placed: Sequence[Placed]) -> list[Placed]:
 
 def _with_masses(asked: Placed, t1_series: Sequence[Placed]) -> Placed:
     """``asked`` with the questions a T1 series answers as a mass added to its detections,
-    and the masses that took the place of the fat behind its sac."""
+    and the masses that took the place of the fat beside its sac."""
     masses = tuple(
         question.detection
         for question in asked.reading.fat_questions
         if any(unlike_fat(question, asked, t1) for t1 in t1_series)
     )
     plain_t1 = [t1 for t1 in t1_series if t1.series.weighting == "T1"]
-    if asked.reading.sac_back is not None and plain_t1:
-        masses += effaced_fat(asked, asked.reading.sac_back, plain_t1[0])
+    for beside in asked.reading.beside_sac if plain_t1 else ():
+        masses += effaced_fat(asked, beside, plain_t1[0])
     if not masses:
         return asked
     return replace(
@@ -130,12 +132,12 @@ def samples_at(series: Placed, positions_mm: NDArray[np.float64]) -> NDArray[np.
     return values
 
 
-def effaced_fat(asked: Placed, back: SacBack, t1: Placed) -> tuple[Detection, ...]:
-    """Masses where ``t1`` shows no fat behind the sac ``asked`` found, on most rows over a
+def effaced_fat(asked: Placed, beside: SacSide, t1: Placed) -> tuple[Detection, ...]:
+    """Masses where ``t1`` shows no fat beside the sac ``asked`` found, on most rows over a
     level's height with fat above and below, where ``asked`` measured tissue thick enough to
     read and most of the sac's depth, and saw or asked about nothing."""
-    rows, depths, _ = back.points.shape
-    values = samples_at(t1, asked.positions_mm(back.points.reshape(-1, 3))).reshape(rows, depths)
+    rows, depths, _ = beside.points.shape
+    values = samples_at(t1, asked.positions_mm(beside.points.reshape(-1, 3))).reshape(rows, depths)
     seen = np.isfinite(values).any(axis=1)
     if seen.sum() < max(MIN_POINTS, MIN_INSIDE * rows):
         return ()
@@ -145,7 +147,7 @@ def effaced_fat(asked: Placed, back: SacBack, t1: Placed) -> tuple[Detection, ..
     ratio = signal / np.maximum(usual, 1e-6)
     lost = np.nan_to_num(ratio, nan=1.0) < EFFACED
     fat = np.nan_to_num(ratio, nan=0.0) >= FAT_SEEN
-    lost &= ~_already_read(asked, back.first_row, rows)
+    lost &= ~_already_read(asked, beside.first_row, rows)
     reach, needed = round(FLANK_MM / dz), max(1, round(FLANK_OPEN_MM / dz))
     found = []
     for first, last in runs(lost, round(EFFACED_BRIDGE_MM / dz), round(EFFACED_MIN_MM / dz)):
@@ -153,12 +155,12 @@ def effaced_fat(asked: Placed, back: SacBack, t1: Placed) -> tuple[Detection, ..
         above, below = fat[max(0, first - reach) : first], fat[last + 1 : last + 1 + reach]
         if (
             lost[span].mean() >= CORE_DENSITY
-            and _median(back.tissue_mm[span]) >= EFFACED_MIN_TISSUE_MM
-            and _median(back.sac_loss_pct[span]) < EFFACED_MAX_LOSS_PCT
+            and _median(beside.tissue_mm[span]) >= EFFACED_MIN_TISSUE_MM[beside.side]
+            and _median(beside.sac_loss_pct[span]) < EFFACED_MAX_LOSS_PCT
             and longest_run(above) >= needed
             and longest_run(below) >= needed
         ):
-            found.append(_effaced(asked, back, first, last, ratio))
+            found.append(_effaced(asked, beside, first, last, ratio))
     return tuple(found)
 
 
@@ -180,30 +182,30 @@ def _already_read(asked: Placed, first_row: int, rows: int) -> NDArray[np.bool_]
 
 
 def _effaced(
-    asked: Placed, back: SacBack, first: int, last: int, ratio: NDArray[np.float64]
+    asked: Placed, beside: SacSide, first: int, last: int, ratio: NDArray[np.float64]
 ) -> Detection:
-    """The detection of rows ``first``..``last`` (from the back's first row) without fat."""
+    """The detection of rows ``first``..``last`` (from the probe's first row) without fat."""
     span = slice(first, last + 1)
     worst = first + int(np.nanargmin(ratio[span]))
-    z, y, x = (int(v) for v in back.centre[worst])
+    z, y, x = (int(v) for v in beside.centre[worst])
     slices = asked.canonical.voxels.shape[2]
     return Detection(
         type="epidural_mass",
-        z_range=(back.first_row + first, back.first_row + last),
-        side="posterior",
+        z_range=(beside.first_row + first, beside.first_row + last),
+        side=beside.side,
         # a thin layer's thickness: rows where a lamina's edge or the gap between two moves
         # the wall measure more or less
-        max_thickness_mm=round(max(0.0, _median(back.tissue_mm[span])), 1),
-        canal_compromise_pct=round(float(np.nanmax(back.sac_loss_pct[span])), 1),
+        max_thickness_mm=round(max(0.0, _median(beside.tissue_mm[span])), 1),
+        canal_compromise_pct=round(float(np.nanmax(beside.sac_loss_pct[span])), 1),
         bilsky_grade=EFFACED_GRADE,
         confidence=float(np.clip(1.0 - np.nanmedian(ratio[span]), 0.5, 0.9)),
         key_voxel=(z, y, x),
         box=(
-            back.first_row + first,
-            int(back.box_y[span, 0].min()),
+            beside.first_row + first,
+            int(beside.box_y[span, 0].min()),
             max(0, x - 2),
-            back.first_row + last,
-            int(back.box_y[span, 1].max()),
+            beside.first_row + last,
+            int(beside.box_y[span, 1].max()),
             min(slices - 1, x + 2),
         ),
     )

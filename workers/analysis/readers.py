@@ -37,7 +37,7 @@ def read_sagittal(volume: CanonicalVolume, weighting: Weighting) -> SeriesReadin
         detections=reading.detections + outside,
         note=reading.note if not outside else "",
         fat_questions=reading.fat_questions,
-        sac_back=reading.sac_back,
+        beside_sac=reading.beside_sac,
     )
 
 

@@ -57,17 +57,18 @@ class FatQuestion:
 
 
 @dataclass(frozen=True)
-class SacBack:
-    """Where the canal's fat lies behind the thecal sac on a sagittal fluid series, for a T1
-    series to look at (``fat_check``). On T2 a thin mass is about as bright as the fat it
-    replaces and narrows the sac by a millimetre, within the fat's own variation; on T1 it is
-    plain: tissue, not fat, against the back of the sac. Per row from ``first_row`` on the
-    midline (NaN rows: no sac edge found or not read): points just behind the sac, and what the
-    series measured there for a detection's report."""
+class SacSide:
+    """Where the canal's fat lies behind (or in front of) the thecal sac on a sagittal fluid
+    series, for a T1 series to look at (``fat_check``). On T2 a thin mass is about as bright as
+    the fat it replaces and narrows the sac by a millimetre, within the fat's own variation; on
+    T1 it is plain: tissue, not fat, against the sac. Per row from ``first_row`` on the midline
+    (NaN rows: no sac edge found or not read): points just outside the sac on ``side``, and
+    what the series measured there for a detection's report."""
 
+    side: Literal["anterior", "posterior"]
     first_row: int
     points: NDArray[np.float64]  # (rows, depths, 3): fractional canonical (z, y, x)
-    tissue_mm: NDArray[np.float64]  # epidural tissue between the sac and the laminae
+    tissue_mm: NDArray[np.float64]  # epidural tissue between the sac and the bony wall
     sac_loss_pct: NDArray[np.float64]  # the sac's AP lost against its usual depth
     centre: NDArray[np.intp]  # (rows, 3): canonical (z, y, x) of the canal's centre
     box_y: NDArray[np.intp]  # (rows, 2): first and last canonical y of a detection's box
@@ -80,4 +81,4 @@ class SeriesReading:
     detections: tuple[Detection, ...]
     note: str = ""  # why nothing could be read, for the series' reason ("canal not found")
     fat_questions: tuple[FatQuestion, ...] = ()
-    sac_back: SacBack | None = None
+    beside_sac: tuple[SacSide, ...] = ()  # behind the sac, then in front of it

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pydicom
@@ -13,7 +14,7 @@ import pytest
 from tests.workers.analysis.placed import detection, placed, sagittal_series
 from workers.analysis.fat_check import answered
 from workers.analysis.placement import Placed
-from workers.analysis.reading import Detection, FatQuestion, SacBack
+from workers.analysis.reading import Detection, FatQuestion, SacSide
 from workers.analysis.study import analyze_folder
 from workers.phantom import generate
 from workers.phantom.truth import DICOM_DIR
@@ -73,12 +74,17 @@ def test_a_question_no_t1_series_covers_stays_unanswered() -> None:
     assert alone.reading.detections == ()
 
 
-# Behind the sac of the fluid series: rows 20-179 read, points one column apart behind
-# column 70 on the middle slice (canonical y is depth, front to back).
+# Beside the sac of the fluid series: rows 20-179 read, points one column apart from column 70
+# on the middle slice (canonical y is depth, front to back).
 READ_FROM, READ_ROWS = 20, 160
 
 
-def sac_back_t2(*detections: Detection, sac_loss_pct: float = 8.0) -> Placed:
+def sac_back_t2(
+    *detections: Detection,
+    sac_loss_pct: float = 8.0,
+    side: Literal["anterior", "posterior"] = "posterior",
+    tissue_mm: float = 3.0,
+) -> Placed:
     rows = np.arange(READ_FROM, READ_FROM + READ_ROWS)
     points = np.stack(
         [
@@ -87,16 +93,17 @@ def sac_back_t2(*detections: Detection, sac_loss_pct: float = 8.0) -> Placed:
         ],
         axis=1,
     ).astype(float)
-    back = SacBack(
+    back = SacSide(
+        side=side,
         first_row=READ_FROM,
         points=points,
-        tissue_mm=np.full(READ_ROWS, 3.0),
+        tissue_mm=np.full(READ_ROWS, tissue_mm),
         sac_loss_pct=np.full(READ_ROWS, sac_loss_pct),
         centre=np.stack([rows, np.full(READ_ROWS, 60), np.full(READ_ROWS, 2)], axis=1),
         box_y=np.tile([48, 72], (READ_ROWS, 1)),
     )
     t2 = placed(sagittal_series("t2", "T2"), detections=detections)
-    return replace(t2, reading=replace(t2.reading, sac_back=back))
+    return replace(t2, reading=replace(t2.reading, beside_sac=(back,)))
 
 
 def t1_without_fat(first: int, last: int) -> Placed:
@@ -132,6 +139,25 @@ def test_fat_missing_briefly_or_at_the_end_of_the_read_rows_is_no_mass(
     assert t2.reading.detections == ()
 
 
+@pytest.mark.parametrize(
+    ("side", "tissue_mm", "found"),
+    [
+        ("posterior", 2.0, False),
+        ("anterior", 2.0, True),
+        ("anterior", 1.0, False),
+    ],
+)
+def test_fat_too_thin_to_read_on_t1_tells_nothing(
+    side: Literal["anterior", "posterior"], tissue_mm: float, found: bool
+) -> None:
+    """Where the fluid series measured little tissue between the sac and the bone, T1 shows
+    the fat's partial volume, not its loss: 2 mm behind the sac (a narrow canal) and 1 mm in
+    front of it (a bulging disc's edge) are too thin; in front, where the fat is thinner, a
+    mass of 2 mm is read."""
+    t2, _ = answered([sac_back_t2(side=side, tissue_mm=tissue_mm), t1_without_fat(90, 109)])
+    assert [d.side for d in t2.reading.detections] == ([side] if found else [])
+
+
 def test_no_fat_behind_a_sac_the_fluid_series_mostly_lost_is_no_mass() -> None:
     """Where the fluid series lost most of the sac's depth (flow voids, roots) its edge is not
     the sac's, and what lies behind it is CSF: dark on T1 as well."""
@@ -152,21 +178,24 @@ def test_fat_suppressed_t1_after_contrast_does_not_read_the_fat() -> None:
     assert t2.reading.detections == ()
 
 
-THIN_MASS_SEED = 8025  # thoracic MR (T2, T1): posterior epidural mass T3-T4, 3.6 mm, Bilsky 1b
+# MR studies with a sagittal T2 and T1 and a thin epidural mass, Bilsky 1b: thoracic, behind
+# the sac T3-T4, 3.6 mm; lumbar, in front of it at L1, 2.8 mm
+THIN_MASS_SEEDS = {8025: "posterior", 8221: "anterior"}
 
 
-def test_a_thin_mass_only_t1_shows_is_flagged(tmp_path: Path) -> None:
-    """A 3.6 mm mass behind the sac replaces the fat and narrows the sac by 2%: T2 alone does
-    not flag it; with the study's T1 series it is a posterior Bilsky 1b mass, suspected
+@pytest.mark.parametrize(("seed", "side"), sorted(THIN_MASS_SEEDS.items()))
+def test_a_thin_mass_only_t1_shows_is_flagged(seed: int, side: str, tmp_path: Path) -> None:
+    """A thin mass replaces the fat and narrows the sac by a millimetre or two: T2 alone does
+    not flag it; with the study's T1 series it is a Bilsky 1b mass on its side, suspected
     compression."""
-    truth = generate(THIN_MASS_SEED, tmp_path)
+    truth = generate(seed, tmp_path)
     folder = tmp_path / truth.case_id / DICOM_DIR
     (mass,) = [f for f in truth.findings if f.type == "epidural_mass"]
-    assert (mass.bilsky_grade, mass.side) == ("1b", "posterior")
+    assert (mass.bilsky_grade, mass.side) == ("1b", side)
     result = analyze_folder(folder)
     assert result.suspected_compression
     assert [(f.side, f.bilsky_grade) for f in result.findings if f.type == "epidural_mass"] == [
-        ("posterior", "1b")
+        (side, "1b")
     ]
     (t1,) = [s.series_instance_uid for s in truth.series if s.weighting == "T1"]
     for path in folder.iterdir():

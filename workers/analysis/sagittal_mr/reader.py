@@ -9,12 +9,14 @@ count from the sacrum: they give unnamed segments only."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
 from spinetriage.triage import Weighting
-from workers.analysis.reading import Detection, FatQuestion, SacBack, SeriesReading
+from workers.analysis.reading import Detection, FatQuestion, SacSide, SeriesReading
 from workers.analysis.sagittal_mr.canal import FLUID_DARK, CanalPath, fluid_factor, trace_canal
 from workers.analysis.sagittal_mr.epidural import (
     BASELINE_WINDOW_MM,
@@ -26,7 +28,7 @@ from workers.analysis.sagittal_mr.epidural import (
     rolling_percentile,
     tissue_middles,
 )
-from workers.analysis.sagittal_mr.sections import RowMeasures, csf_level, measure_rows
+from workers.analysis.sagittal_mr.sections import Floats, RowMeasures, csf_level, measure_rows
 from workers.analysis.sagittal_mr.segments import (
     above_sac_end,
     disc_profile,
@@ -70,7 +72,7 @@ CONFIDENCE_FLOOR = 0.5
 CONFIDENCE_PER_MM = 0.1  # each millimetre of extra tissue beyond the threshold adds this much
 FAT_REFERENCE_MM = 60.0  # the canal's fat a doubtful mass is compared with lies this near
 MEASURED_TISSUE_MM = 2.0  # tissue this thick is sampled in its middle, clear of sac and bone
-# behind the sac's edge lies the canal's fat (2-4 mm of it), or the mass that replaced it
+# outside the sac's edge lies the canal's fat, or the mass that replaced it
 FAT_DEPTHS_MM = (0.5, 1.0, 1.5)
 
 
@@ -113,7 +115,7 @@ def read_sagittal_mr(volume: CanonicalVolume, weighting: Weighting) -> SeriesRea
         fat_questions=tuple(
             fat_question(m, slices[0], valid, path, volume) for m in masses if m.doubtful
         ),
-        sac_back=behind_sac(slices[0], valid, path, volume),
+        beside_sac=beside_sac(slices[0], valid, path, volume),
     )
 
 
@@ -225,30 +227,44 @@ def fat_question(
     )
 
 
-def behind_sac(
+def beside_sac(
     midline: RowMeasures, valid: NDArray[np.bool_], path: CanalPath, volume: CanonicalVolume
-) -> SacBack | None:
-    """Points just behind the sac on the valid rows, with what this series measured there."""
+) -> tuple[SacSide, ...]:
+    """Points just behind and just in front of the sac on the valid rows, with what this series
+    measured there."""
     read = np.flatnonzero(valid)
     if read.size == 0:
-        return None
+        return ()
     dz = volume.spacing_mm[0]
     rows = np.arange(read[0], read[-1] + 1)
-    edge = np.where(valid[rows], midline.sac_back[rows], np.nan)
-    points = np.stack([points_at(path, rows, edge + d) for d in FAT_DEPTHS_MM], axis=1)
     window = round(BASELINE_WINDOW_MM / dz)
     usual = rolling_percentile(midline.sac_ap, window, SAC_BASELINE_PERCENTILE)[rows]
     lost = (usual - np.nan_to_num(midline.sac_ap[rows], nan=0.0)) / np.maximum(usual, 1e-6)
     columns = volume.voxels.shape[1]
     _, box_y = sample_points(path, np.array([-BOX_HALF_DEPTH_MM, BOX_HALF_DEPTH_MM]))
     centre_y = np.clip(np.rint(path.y[rows]), 0, columns - 1).astype(np.intp)
-    return SacBack(
-        first_row=int(rows[0]),
-        points=points,
-        tissue_mm=midline.back_tissue(round(WALL_ENVELOPE_MM / dz))[rows],
-        sac_loss_pct=100.0 * np.clip(lost, 0.0, 1.0),
-        centre=np.stack([rows, centre_y, path.x[rows]], axis=1),
-        box_y=np.clip(np.rint(box_y[rows]), 0, columns - 1).astype(np.intp),
+    envelope = round(WALL_ENVELOPE_MM / dz)
+    sides: tuple[tuple[Literal["anterior", "posterior"], Floats, Floats, float], ...] = (
+        ("posterior", midline.sac_back, midline.back_tissue(envelope), 1.0),
+        ("anterior", midline.sac_front, midline.front_tissue(envelope), -1.0),
+    )
+    return tuple(
+        SacSide(
+            side=side,
+            first_row=int(rows[0]),
+            points=np.stack(
+                [
+                    points_at(path, rows, np.where(valid[rows], edge[rows], np.nan) + out * d)
+                    for d in FAT_DEPTHS_MM
+                ],
+                axis=1,
+            ),
+            tissue_mm=tissue[rows],
+            sac_loss_pct=100.0 * np.clip(lost, 0.0, 1.0),
+            centre=np.stack([rows, centre_y, path.x[rows]], axis=1),
+            box_y=np.clip(np.rint(box_y[rows]), 0, columns - 1).astype(np.intp),
+        )
+        for side, edge, tissue, out in sides
     )
 
 
