@@ -240,9 +240,12 @@ def beside_sac(
     window = round(BASELINE_WINDOW_MM / dz)
     usual = rolling_percentile(midline.sac_ap, window, SAC_BASELINE_PERCENTILE)[rows]
     lost = (usual - np.nan_to_num(midline.sac_ap[rows], nan=0.0)) / np.maximum(usual, 1e-6)
+    loss_pct = 100.0 * np.clip(lost, 0.0, 1.0)
     columns = volume.voxels.shape[1]
     _, box_y = sample_points(path, np.array([-BOX_HALF_DEPTH_MM, BOX_HALF_DEPTH_MM]))
     centre_y = np.clip(np.rint(path.y[rows]), 0, columns - 1).astype(np.intp)
+    centre = np.stack([rows, centre_y, path.x[rows]], axis=1)
+    box = np.clip(np.rint(box_y[rows]), 0, columns - 1).astype(np.intp)
     envelope = round(WALL_ENVELOPE_MM / dz)
     sides: tuple[tuple[Literal["anterior", "posterior"], Floats, Floats, float], ...] = (
         ("posterior", midline.sac_back, midline.back_tissue(envelope), 1.0),
@@ -260,9 +263,9 @@ def beside_sac(
                 axis=1,
             ),
             tissue_mm=tissue[rows],
-            sac_loss_pct=100.0 * np.clip(lost, 0.0, 1.0),
-            centre=np.stack([rows, centre_y, path.x[rows]], axis=1),
-            box_y=np.clip(np.rint(box_y[rows]), 0, columns - 1).astype(np.intp),
+            sac_loss_pct=loss_pct,
+            centre=centre,
+            box_y=box,
         )
         for side, edge, tissue, out in sides
     )
