@@ -45,7 +45,7 @@ MIN_TISSUE_SHARE = 0.5  # the mass's tissue measured on fewer of its rows: no an
 MIN_POINTS = 5  # fewer points inside the T1 series than this: no answer
 MIN_INSIDE = 0.5  # ... or fewer than this share of them
 FAT_PERCENTILE = 70.0  # the usual T1 signal beside the sac: its fat, over a long window
-EFFACED = 0.6  # beside the sac below this share of the usual: no fat (tumour/fat 0.37-0.43)
+EFFACED = 0.6  # beside the sac below this share of the usual: no fat (thin masses 0.36-0.57)
 FAT_SEEN = 0.8  # at least this share: fat, for the run's flanks
 EFFACED_MIN_MM = 10.0  # masses span a level
 EFFACED_BRIDGE_MM = 4.0
@@ -83,8 +83,9 @@ def _with_masses(asked: Placed, t1_series: Sequence[Placed]) -> Placed:
         if any(unlike_fat(question, asked, t1) for t1 in t1_series)
     )
     plain_t1 = [t1 for t1 in t1_series if t1.series.weighting == "T1"]
-    for beside in asked.reading.beside_sac if plain_t1 else ():
-        masses += effaced_fat(asked, beside, plain_t1[0])
+    if plain_t1:
+        for beside in asked.reading.beside_sac:
+            masses += effaced_fat(asked, beside, plain_t1[0])
     if not masses:
         return asked
     return replace(
@@ -173,11 +174,9 @@ def _median(values: NDArray[np.float64]) -> float:
 def _already_read(asked: Placed, first_row: int, rows: int) -> NDArray[np.bool_]:
     """Rows (from ``first_row``) where ``asked`` saw or asked about an epidural mass."""
     result = np.zeros(rows, dtype=bool)
-    questions = [q.detection for q in asked.reading.fat_questions]
-    for detection in (*asked.reading.detections, *questions):
-        if detection.type == "epidural_mass":
-            low, high = detection.z_range
-            result[max(0, low - first_row) : max(0, high + 1 - first_row)] = True
+    for detection in asked.reading.epidural_seen:
+        low, high = detection.z_range
+        result[max(0, low - first_row) : max(0, high + 1 - first_row)] = True
     return result
 
 

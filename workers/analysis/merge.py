@@ -139,10 +139,7 @@ def _read_canal_over(placed: Placed, top_mm: float, bottom_mm: float) -> bool:
 
 def _saw_between(placed: Placed, top_mm: float, bottom_mm: float) -> bool:
     """Whether a series saw an epidural mass, or asked about one, near these heights."""
-    asked = [q.detection for q in placed.reading.fat_questions]
-    for detection in (*placed.reading.detections, *asked):
-        if detection.type != "epidural_mass":
-            continue
+    for detection in placed.reading.epidural_seen:
         top, bottom = placed.span_mm(detection)
         if min(top, top_mm) - max(bottom, bottom_mm) > -SAME_MASS_GAP_MM:
             return True

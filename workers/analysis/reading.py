@@ -82,3 +82,9 @@ class SeriesReading:
     note: str = ""  # why nothing could be read, for the series' reason ("canal not found")
     fat_questions: tuple[FatQuestion, ...] = ()
     beside_sac: tuple[SacSide, ...] = ()  # behind the sac, then in front of it
+
+    @property
+    def epidural_seen(self) -> tuple[Detection, ...]:
+        """The epidural masses this series saw or asked about."""
+        asked = (q.detection for q in self.fat_questions)
+        return tuple(d for d in (*self.detections, *asked) if d.type == "epidural_mass")
