@@ -95,16 +95,24 @@ def _with_masses(asked: Placed, t1_series: Sequence[Placed]) -> Placed:
 
 def unlike_fat(question: FatQuestion, asked: Placed, t1: Placed) -> bool:
     """Whether ``t1`` shows the mass's tissue unlike the canal's fat beside it: darker, or on
-    a series after contrast (fat perhaps suppressed) brighter as well."""
+    a series after contrast (fat perhaps suppressed) brighter as well. Around a circumferential
+    mass one side unlike fat answers: the other may be the canal's own fat (thick behind a
+    lumbar sac, where the mass in front narrows it)."""
     first, last = question.detection.z_range
-    if len(question.mass_points) < MIN_TISSUE_SHARE * (last - first + 1):
+    measured = max(len(points) for points in question.mass_points)
+    if measured < MIN_TISSUE_SHARE * (last - first + 1):
         return False
-    mass = signal_at(t1, asked.positions_mm(question.mass_points))
     fat = signal_at(t1, asked.positions_mm(question.fat_points))
-    if mass is None or fat is None or fat <= 0:
+    if fat is None or fat <= 0:
         return False
-    brighter = t1.series.weighting == "T1_contrast" and mass / fat > 1 / FAT_LIKENESS
-    return mass / fat < FAT_LIKENESS or brighter
+    for points in question.mass_points:
+        mass = signal_at(t1, asked.positions_mm(points))
+        if mass is None:
+            continue
+        brighter = t1.series.weighting == "T1_contrast" and mass / fat > 1 / FAT_LIKENESS
+        if mass / fat < FAT_LIKENESS or brighter:
+            return True
+    return False
 
 
 def signal_at(series: Placed, positions_mm: NDArray[np.float64]) -> float | None:

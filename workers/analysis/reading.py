@@ -52,7 +52,9 @@ class FatQuestion:
     voxels, one per row."""
 
     detection: Detection
-    mass_points: NDArray[np.float64]  # in the middle of the mass's tissue
+    # in the middle of the mass's tissue: one set per side it is read on, in front of and
+    # behind the sac for a circumferential mass (the canal's own fat may fill the other side)
+    mass_points: tuple[NDArray[np.float64], ...]
     fat_points: NDArray[np.float64]  # in the middle of the canal's fat above and below it
 
 

@@ -27,7 +27,7 @@ FAT_POINTS = np.array([[z, 70.0, 2.0] for z in [*range(30, 50), *range(90, 110)]
 
 
 def asking_t2() -> Placed:
-    question = FatQuestion(detection(60, 79), MASS_POINTS, FAT_POINTS)
+    question = FatQuestion(detection(60, 79), (MASS_POINTS,), FAT_POINTS)
     t2 = placed(sagittal_series("t2", "T2"))
     return replace(t2, reading=replace(t2.reading, fat_questions=(question,)))
 
@@ -64,6 +64,27 @@ def test_enhancing_tissue_against_suppressed_fat_is_a_mass() -> None:
     series.volume.voxels[:, 70:90, 65:76] = 0.8
     t2, _ = answered([asking_t2(), placed(series)])
     assert len(t2.reading.detections) == 1
+
+
+def asking_around_the_sac() -> Placed:
+    """A circumferential mass asked about with its tissue read in front of the sac (column 70,
+    where ``t1_showing`` puts its signal) and behind it (column 100, the canal's fat)."""
+    behind = MASS_POINTS.copy()
+    behind[:, 1] = 100.0
+    question = FatQuestion(
+        detection(60, 79, side="circumferential"), (MASS_POINTS, behind), FAT_POINTS
+    )
+    t2 = placed(sagittal_series("t2", "T2"))
+    return replace(t2, reading=replace(t2.reading, fat_questions=(question,)))
+
+
+def test_a_circumferential_mass_dark_on_one_side_is_a_mass() -> None:
+    """Behind a lumbar sac the canal's own fat is thick; a mass in front of it, narrowing the
+    sac, is dark on T1 there: one side unlike fat answers, and both like it do not."""
+    dark_in_front, _ = answered([asking_around_the_sac(), t1_showing(TUMOUR)])
+    assert [d.z_range for d in dark_in_front.reading.detections] == [(60, 79)]
+    all_fat, _ = answered([asking_around_the_sac(), t1_showing(FAT * 0.95)])
+    assert all_fat.reading.detections == ()
 
 
 def test_a_question_no_t1_series_covers_stays_unanswered() -> None:

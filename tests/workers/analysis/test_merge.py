@@ -125,7 +125,7 @@ def test_an_epidural_mass_the_other_sagittal_fluid_series_read_past_is_dropped()
     [confirmed] = findings_from([t2, seeing_stir], [])
     assert confirmed.supporting_series == ("stir",)
 
-    question = FatQuestion(detection(55, 62), np.zeros((0, 3)), np.zeros((0, 3)))
+    question = FatQuestion(detection(55, 62), (np.zeros((0, 3)),), np.zeros((0, 3)))
     asking_stir = replace(
         quiet_stir, reading=replace(quiet_stir.reading, fat_questions=(question,))
     )

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from spinetriage.triage import Weighting
+from spinetriage.triage import Side, Weighting
 from workers.analysis.reading import Detection, FatQuestion, SacSide, SeriesReading
 from workers.analysis.sagittal_mr.canal import FLUID_DARK, CanalPath, fluid_factor, trace_canal
 from workers.analysis.sagittal_mr.epidural import (
@@ -206,12 +206,17 @@ def fat_question(
     path: CanalPath,
     volume: CanonicalVolume,
 ) -> FatQuestion:
-    """A doubtful mass (``epidural.find_masses``), with points in its tissue and in the canal's
-    fat behind the sac (where most of it lies) on the valid rows within ``FAT_REFERENCE_MM``
-    above and below."""
+    """A doubtful mass (``epidural.find_masses``), with points in its tissue (on each side of
+    the sac for a circumferential mass) and in the canal's fat behind the sac (where most of
+    it lies) on the valid rows within ``FAT_REFERENCE_MM`` above and below."""
     dz = volume.spacing_mm[0]
-    mass_rows, mass_depths = tissue_middles(
-        midline, mass.side, np.arange(mass.first_row, mass.last_row + 1), MEASURED_TISSUE_MM
+    mass_rows = np.arange(mass.first_row, mass.last_row + 1)
+    sides: tuple[Side, ...] = (
+        ("anterior", "posterior") if mass.side == "circumferential" else (mass.side,)
+    )
+    mass_points = tuple(
+        points_at(path, *tissue_middles(midline, side, mass_rows, MEASURED_TISSUE_MM))
+        for side in sides
     )
     reach = round(FAT_REFERENCE_MM / dz)
     rows = np.arange(valid.size)
@@ -222,7 +227,7 @@ def fat_question(
     )
     return FatQuestion(
         detection=detection(mass, path, volume),
-        mass_points=points_at(path, mass_rows, mass_depths),
+        mass_points=mass_points,
         fat_points=points_at(path, fat_rows, fat_depths),
     )
 
