@@ -61,6 +61,10 @@ SAC_CLOSED_MM = 15.0  # closed this long in the lower half: the sac has ended (S
 # leaves the sac below; the sacral canal's fat, once the CSF level has followed it down, shows
 # as short stretches of "sac" (15-18 mm in the tuning sets)
 SAC_REOPENED_MM = 30.0
+# ... and as bright as the CSF above it: the sacral canal's fat, read as sac against a CSF
+# level that followed it down, is the fat's T2 brightness, 0.7-0.75 of the CSF above (tuning
+# sets: a lumbar sac shut for 19 mm, then 39 mm of "sac" to the image's edge at 0.74)
+SAC_REOPENED_BRIGHTNESS = 0.85
 # the 90th percentile of the sac's AP above C2/C3 is 1.28-1.9 times its median with the
 # cisterna magna in view, 1.15-1.18 over missed upper thoracic discs (tuning sets)
 CISTERN_WIDENING = 1.22
@@ -97,7 +101,7 @@ def read_sagittal_mr(volume: CanonicalVolume, weighting: Weighting) -> SeriesRea
     slices = canal_sections(voxels, weighting, path, midline)
     discs = disc_rows(profile, dz, slices[0].sac_ap)
     lumbar = period * dz >= SACRUM_MIN_SEGMENT_MM
-    open_rows = sac_open(slices[0].sac_ap, dz, may_close=lumbar)
+    open_rows = sac_open(slices[0].sac_ap, slices[0].csf_level, dz, may_close=lumbar)
     sac_end = closing_row(open_rows)
     discs = above_sac_end(discs, sac_end, period)
     if discs.size < 2:
@@ -155,10 +159,16 @@ def closing_row(open_rows: NDArray[np.bool_]) -> int | None:
     return int(found[-1])
 
 
-def sac_open(sac_ap_mm: NDArray[np.float64], dz_mm: float, may_close: bool) -> NDArray[np.bool_]:
+def sac_open(
+    sac_ap_mm: NDArray[np.float64],
+    csf_level: NDArray[np.float64],
+    dz_mm: float,
+    may_close: bool,
+) -> NDArray[np.bool_]:
     """Rows from the first where the sac is open to its usual depth down to where it closes
     (around S2, looked for when ``may_close``) or the last open row: not where it tapers shut
-    or widens into the cisterns."""
+    or widens into the cisterns. ``csf_level``: the CSF brightness the depths were read
+    against, row by row."""
     depth = np.nan_to_num(sac_ap_mm, nan=0.0)
     smooth = ndimage.median_filter(depth, size=max(3, round(SAC_TAPER_WINDOW_MM / dz_mm)))
     usual = float(np.median(depth[depth > 0])) if (depth > 0).any() else 0.0
@@ -173,13 +183,34 @@ def sac_open(sac_ap_mm: NDArray[np.float64], dz_mm: float, may_close: bool) -> N
         closed = np.flatnonzero(labels == label)
         lower_half = closed[0] > depth.size // 2
         # a mass that closes the sac lets it open again below; the end of the sac does not
-        reopens = longest_run(is_open[closed[-1] + 1 :]) * dz_mm >= SAC_REOPENED_MM
+        reopens = _reopens(is_open, closed, csf_level, dz_mm)
         long_enough = closed.size * dz_mm >= SAC_CLOSED_MM
         if may_close and lower_half and long_enough and not reopens and closed[0] > open_rows[0]:
             last = closed[0] - 1
             break
     result: NDArray[np.bool_] = (rows >= open_rows[0]) & (rows <= last)
     return result
+
+
+def _reopens(
+    is_open: NDArray[np.bool_],
+    closed: NDArray[np.intp],
+    csf_level: NDArray[np.float64],
+    dz_mm: float,
+) -> bool:
+    """Whether the sac opens again below the ``closed`` rows: for a lumbar segment's length
+    in a row, with CSF as bright as above the closure."""
+    below = np.zeros(is_open.size, dtype=bool)
+    below[closed[-1] + 1 :] = is_open[closed[-1] + 1 :]
+    if longest_run(below) * dz_mm < SAC_REOPENED_MM:
+        return False
+    reach = round(SAC_REOPENED_MM / dz_mm)
+    above = np.zeros(is_open.size, dtype=bool)
+    above[max(0, closed[0] - reach) : closed[0]] = is_open[max(0, closed[0] - reach) : closed[0]]
+    if not above.any():
+        return True
+    ratio = float(np.median(csf_level[below])) / float(np.median(csf_level[above]))
+    return ratio >= SAC_REOPENED_BRIGHTNESS
 
 
 def valid_rows(

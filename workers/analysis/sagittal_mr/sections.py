@@ -42,6 +42,7 @@ class RowMeasures:
     cord_front: Floats  # where the CSF in front of the cord ends (NaN: no CSF in front)
     cord_back: Floats  # where the CSF behind the cord starts (NaN: no CSF behind)
     csf_pixels: NDArray[np.intp]  # CSF samples within the sac's reach
+    csf_level: Floats  # the CSF brightness the row was read against
     front_signal: Floats  # mean signal (fraction of CSF) between the sac and the front wall
     back_signal: Floats
 
@@ -110,6 +111,7 @@ def measure_rows(straight: Straightened, level: Floats, dz_mm: float) -> RowMeas
         cord_front=cord_front,
         cord_back=cord_back,
         csf_pixels=csf.sum(axis=1),
+        csf_level=level,
     )
 
 

@@ -216,11 +216,24 @@ def test_the_sacral_canal_below_the_sac_end_is_no_sac_opening_again() -> None:
     against a CSF level that followed it down, shows as 18 mm stretches of "sac": the sac
     ended there. Below a mass that shut it, the sac stays open for a segment and more."""
     depth = np.full(500, 12.0)
+    level = np.full(500, 1000.0)
     depth[300:] = 0.0
     depth[340:358] = depth[400:418] = 12.0
-    assert np.flatnonzero(sac_open(depth, 1.0, may_close=True))[-1] in range(295, 305)
+    assert np.flatnonzero(sac_open(depth, level, 1.0, may_close=True))[-1] in range(295, 305)
     depth[340:400] = 12.0
-    assert np.flatnonzero(sac_open(depth, 1.0, may_close=True))[-1] in range(410, 420)
+    assert np.flatnonzero(sac_open(depth, level, 1.0, may_close=True))[-1] in range(410, 420)
+
+
+def test_fat_as_bright_as_the_sacral_canal_is_no_sac_opening_again() -> None:
+    """Shut for 20 mm, then 'open' for 60 mm down to the image's edge, but at three quarters
+    of the CSF's brightness above: the sacral canal's fat, and the sac ended where it shut."""
+    depth = np.full(500, 12.0)
+    depth[420:440] = 0.0
+    level = np.full(500, 1000.0)
+    level[430:] = 740.0
+    assert np.flatnonzero(sac_open(depth, level, 1.0, may_close=True))[-1] in range(415, 425)
+    level[:] = 1000.0
+    assert np.flatnonzero(sac_open(depth, level, 1.0, may_close=True))[-1] == 499
 
 
 def test_t1_segments_are_left_unnamed() -> None:
@@ -266,6 +279,7 @@ def _measures(rows: int, **overrides: float) -> RowMeasures:
     return RowMeasures(
         **columns,
         csf_pixels=np.full(rows, 10, dtype=np.intp),
+        csf_level=np.full(rows, 1000.0),
         front_signal=np.full(rows, 0.7),
         back_signal=np.full(rows, 0.5),
     )
