@@ -22,7 +22,10 @@ from workers.analysis.placement import Placed
 from workers.analysis.reading import Detection
 
 SAME_MASS_GAP_MM = 5.0  # detections this close along the spine are the same mass
-SAME_LUMP_GAP_MM = 20.0  # ... outside the canal, where a lobulated mass shows as pieces
+# ... outside the canal, where a lobulated mass shows as pieces: haematopoietic masses' lobes
+# lie a level or more apart (tuning sets: two cervical masses reported as pieces 25-35 mm apart,
+# whose span came within a level once joined; none holds two masses beside the spine)
+SAME_LUMP_GAP_MM = 40.0
 SUPPORT_FACTOR = 0.5  # each supporting series halves the doubt
 UNSUPPORTED_FACTOR = 0.7  # seen by one series while others covering it saw nothing
 SAGITTAL_FLUID: frozenset[Weighting] = frozenset({"T2", "STIR", "PD"})
