@@ -62,9 +62,10 @@ SAC_CLOSED_MM = 15.0  # closed this long in the lower half: the sac has ended (S
 # as short stretches of "sac" (15-18 mm in the tuning sets)
 SAC_REOPENED_MM = 30.0
 # ... and as bright as the CSF above it: the sacral canal's fat, read as sac against a CSF
-# level that followed it down, is the fat's T2 brightness, 0.7-0.75 of the CSF above (tuning
-# sets: a lumbar sac shut for 19 mm, then 39 mm of "sac" to the image's edge at 0.74)
-SAC_REOPENED_BRIGHTNESS = 0.85
+# level that followed it down, is the fat's T2 brightness (tuning sets: lumbar sacs shut for
+# 17-18 mm, then "sac" to the image's edge at 0.74 and 0.82 of the CSF above); below a mass
+# that shut a thoracic sac for 41 mm, the coil's falling sensitivity left the CSF at 0.90
+SAC_REOPENED_BRIGHTNESS = 0.86
 # the 90th percentile of the sac's AP above C2/C3 is 1.28-1.9 times its median with the
 # cisterna magna in view, 1.15-1.18 over missed upper thoracic discs (tuning sets)
 CISTERN_WIDENING = 1.22
@@ -199,15 +200,15 @@ def _reopens(
     dz_mm: float,
 ) -> bool:
     """Whether the sac opens again below the ``closed`` rows: for a lumbar segment's length
-    in a row, with CSF as bright as above the closure."""
-    below = np.zeros(is_open.size, dtype=bool)
-    below[closed[-1] + 1 :] = is_open[closed[-1] + 1 :]
-    if longest_run(below) * dz_mm < SAC_REOPENED_MM:
+    in a row, with CSF as bright just below the closure as just above it (over that length on
+    each side: the coil's sensitivity changes the brightness along the spine)."""
+    after = closed[-1] + 1
+    if longest_run(is_open[after:]) * dz_mm < SAC_REOPENED_MM:
         return False
     reach = round(SAC_REOPENED_MM / dz_mm)
-    above = np.zeros(is_open.size, dtype=bool)
-    above[max(0, closed[0] - reach) : closed[0]] = is_open[max(0, closed[0] - reach) : closed[0]]
-    if not above.any():
+    below = after + np.flatnonzero(is_open[after : after + reach])
+    above = np.flatnonzero(is_open[: closed[0]])[-reach:]
+    if below.size == 0 or above.size == 0:
         return True
     ratio = float(np.median(csf_level[below])) / float(np.median(csf_level[above]))
     return ratio >= SAC_REOPENED_BRIGHTNESS

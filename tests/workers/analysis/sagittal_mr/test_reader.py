@@ -236,6 +236,16 @@ def test_fat_as_bright_as_the_sacral_canal_is_no_sac_opening_again() -> None:
     assert np.flatnonzero(sac_open(depth, level, 1.0, may_close=True))[-1] == 499
 
 
+def test_a_sac_shut_by_a_mass_opens_again_under_a_fading_coil() -> None:
+    """The coil's sensitivity falls from 1000 to 500 down the image; a mass shuts the sac for
+    40 mm low in it. Just below the mass the CSF is as bright as just above it, though far
+    dimmer than the sac's upper half: the sac opens again."""
+    depth = np.full(500, 12.0)
+    depth[260:300] = 0.0
+    level = np.linspace(1000.0, 500.0, 500)
+    assert np.flatnonzero(sac_open(depth, level, 1.0, may_close=True))[-1] == 499
+
+
 def test_t1_segments_are_left_unnamed() -> None:
     """A T1 series gives segments but never names them nor grades masses."""
     reading = read_sagittal_mr(synthetic.volume(-synthetic.spine()), "T1")
