@@ -11,6 +11,7 @@ from spinetriage.levels import level_position
 from spinetriage.triage import bilsky_rank
 from workers.analysis.ct_axial import read_axial_ct
 from workers.analysis.ct_epidural import bilsky_from_loss, epidural_profile, mass_runs, side_of
+from workers.analysis.ct_outside import extended
 from workers.analysis.ct_section import Sections
 from workers.analysis.reading import SeriesReading
 from workers.analysis.volume import CanonicalVolume
@@ -23,6 +24,7 @@ NEGATIVE_SEED = 2006  # thoracic CT, no masses, a vertebral hemangioma
 PARASPINAL_SEED = 4223  # thoracic CT, bilateral paraspinal masses T10-T12 outside the canal
 NOISY_SACRUM_SEED = 7072  # thoracolumbar CT at low SNR, epidural mass T9 (Bilsky 2)
 NECK_SEED = 7081  # cervicothoracic CT, no masses
+LONG_PARASPINAL_SEED = 8209  # thoracolumbar CT, paraspinal masses T7-T12 in lobes on each side
 
 
 def _read(seed: int, folder: Path) -> tuple[SeriesReading, StudyTruth]:
@@ -114,6 +116,29 @@ def test_the_necks_muscle_above_the_lung_is_no_paraspinal_mass(tmp_path: Path) -
     reading, truth = _read(NECK_SEED, tmp_path)
     assert truth.findings == ()
     assert [d for d in reading.detections if d.type == "paraspinal_mass"] == []
+
+
+def test_a_paraspinal_mass_longer_than_its_baseline_spans_its_levels(tmp_path: Path) -> None:
+    """Lobes beside the bodies over six levels raise the baseline on either side of the middle
+    ones; the mass found in the middle still reaches the levels of its first and last lobe."""
+    reading, truth = _read(LONG_PARASPINAL_SEED, tmp_path)
+    (mass,) = [f for f in truth.findings if f.type == "paraspinal_mass"]
+    first_in_view = level_position(truth.levels_in_view[0])
+    expected = [level_position(level) - first_in_view for level in (mass.from_level, mass.to_level)]
+    (found,) = [d for d in reading.detections if d.type == "paraspinal_mass"]
+    spanned = [_segment_index(reading, z) for z in found.z_range]
+    assert abs(spanned[0] - expected[0]) <= 1
+    assert abs(spanned[1] - expected[1]) <= 1
+
+
+def test_runs_extend_over_the_stretches_they_touch() -> None:
+    """A run grows to the stretch of slices above the lower baseline that it lies in; a run
+    grown into the next is joined with it; stretches no run touches are left out."""
+    reaching = np.zeros(80, dtype=bool)
+    reaching[5:16] = True
+    reaching[30:51] = True
+    reaching[60:70] = True
+    assert extended([(10, 12), (40, 42), (48, 55)], reaching) == [(5, 15), (30, 55)]
 
 
 @pytest.mark.parametrize(
