@@ -23,7 +23,7 @@ COMPRESSIVE_SEED = 2025  # thoracic CT, posterior epidural mass T3-T5 (Bilsky 3)
 NEGATIVE_SEED = 2006  # thoracic CT, no masses, a vertebral hemangioma
 PARASPINAL_SEED = 4223  # thoracic CT, bilateral paraspinal masses T10-T12 outside the canal
 NOISY_SACRUM_SEED = 7072  # thoracolumbar CT at low SNR, epidural mass T9 (Bilsky 2)
-NECK_SEED = 7081  # cervicothoracic CT, no masses
+NECK_SEEDS = (7081, 6115)  # cervicothoracic and cervical CT, no masses
 LONG_PARASPINAL_SEED = 8209  # thoracolumbar CT, paraspinal masses T7-T12 in lobes on each side
 
 
@@ -110,10 +110,11 @@ def test_paraspinal_mass_is_not_called_epidural(
     )
 
 
-def test_the_necks_muscle_above_the_lung_is_no_paraspinal_mass(tmp_path: Path) -> None:
+@pytest.mark.parametrize("seed", NECK_SEEDS)
+def test_the_necks_muscle_above_the_lung_is_no_paraspinal_mass(seed: int, tmp_path: Path) -> None:
     """Beside the lower cervical bodies muscle fills the neck and gives way to the lung apex
     below: more soft tissue than the levels above and below, but no mass."""
-    reading, truth = _read(NECK_SEED, tmp_path)
+    reading, truth = _read(seed, tmp_path)
     assert truth.findings == ()
     assert [d for d in reading.detections if d.type == "paraspinal_mass"] == []
 
