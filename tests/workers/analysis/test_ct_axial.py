@@ -23,6 +23,7 @@ COMPRESSIVE_SEED = 2025  # thoracic CT, posterior epidural mass T3-T5 (Bilsky 3)
 NEGATIVE_SEED = 2006  # thoracic CT, no masses, a vertebral hemangioma
 PARASPINAL_SEED = 4223  # thoracic CT, bilateral paraspinal masses T10-T12 outside the canal
 NOISY_SACRUM_SEED = 7072  # thoracolumbar CT at low SNR, epidural mass T9 (Bilsky 2)
+HIDDEN_ALAE_SEEDS = (6033, 8201)  # lumbar CT at low SNR; thoracolumbar CT, narrow canal
 NECK_SEEDS = (7081, 6115)  # cervicothoracic and cervical CT, no masses
 LONG_PARASPINAL_SEED = 8209  # thoracolumbar CT, paraspinal masses T7-T12 in lobes on each side
 
@@ -214,3 +215,17 @@ def test_a_noisy_sacrum_still_anchors_the_levels(tmp_path: Path) -> None:
     named = reading.segments[_segment_index(reading, (mass.z_range[0] + mass.z_range[1]) / 2)]
     assert named.name is not None
     assert abs(level_position(named.name) - level_position(finding.from_level)) <= 1
+
+
+@pytest.mark.parametrize("seed", HIDDEN_ALAE_SEEDS)
+def test_alae_the_row_through_the_body_misses_still_anchor_the_levels(
+    seed: int, tmp_path: Path
+) -> None:
+    """The row 8 mm in front of the canal misses S1's alae (noise, or their front edge); rows
+    nearer and further find them, and every body in view is named, down to S1. Below S1's top
+    the canal is the sacrum's, with no sac to read: the sac's end there is no mass."""
+    reading, truth = _read(seed, tmp_path)
+    assert reading.anchor == "sacrum"
+    names = [segment.name for segment in reading.segments]
+    assert (names[0], names[-1]) == (truth.levels_in_view[0], "S1")
+    assert [d for d in reading.detections if d.type == "epidural_mass"] == []
