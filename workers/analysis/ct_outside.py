@@ -42,9 +42,8 @@ PARASPINAL_EXCESS_MM2 = 140.0  # more soft tissue beside the body than usual, pe
 # two neighbouring baselines: a mass longer than the baseline's half-window (haematopoietic
 # masses span 3-6 levels) raises the baseline on its own side, and only its middle stood above
 # both. 148 CT studies of the tuning sets: paraspinal masses whose levels came within one 4 ->
-# 6 of 10 (two more spans as run lengths: 100 and 70 alike, 140 one less); no study was given a
-# mass it had not been given before (the neck's muscle above the lung, reported in 8 cervical
-# studies, now spans C6-C7 where it spanned C6).
+# 6 of 10 (100 and 70 alike, 140 one less); no study was given a mass it had not been given
+# before.
 PARASPINAL_EXTENT_EXCESS_MM2 = 100.0
 MIN_HEIGHT_MM = 6.0
 JOIN_GAP_MM = 5.0
@@ -173,7 +172,8 @@ def extended(runs: list[tuple[int, int]], reaching: NDArray[np.bool_]) -> list[t
         if stretch.size:
             first, last = min(first, int(stretch[0])), max(last, int(stretch[-1]))
         if widened and first <= widened[-1][1] + 1:
-            first, last = widened[-1][0], max(last, widened.pop()[1])
+            joined_first, joined_last = widened.pop()
+            first, last = joined_first, max(last, joined_last)
         widened.append((first, last))
     return widened
 
