@@ -11,8 +11,6 @@ the lung apex, are not seen."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
@@ -23,8 +21,6 @@ from workers.analysis.ct_levels import widest_bone_mm
 from workers.analysis.ct_section import Sections
 from workers.analysis.reading import Detection
 from workers.analysis.volume import CanonicalVolume
-
-Baseline = Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]]
 
 SOFT_HU = (20.0, 100.0)  # muscle, tumour, blood; fat and lung fall below, bone above
 BODY_BONE_HU = 250.0  # the body's anterior cortex and dense marrow
@@ -148,15 +144,12 @@ def _baselines(
     return smooth, medians[: values.shape[0]], medians[half + 1 : half + 1 + values.shape[0]]
 
 
-def _excess(
-    values: NDArray[np.float64], slice_mm: float, baseline: Baseline = np.maximum
-) -> NDArray[np.float64]:
+def _excess(values: NDArray[np.float64], slice_mm: float) -> NDArray[np.float64]:
     """How far values (smoothed) stand above both the levels above and the levels below:
     over the larger of the medians of the two neighbouring half-windows. A step in normal
-    anatomy (psoas starting, neck muscle giving way to lung) stands above only one side.
-    With ``baseline=np.minimum``, how far they stand above either side."""
+    anatomy (psoas starting, neck muscle giving way to lung) stands above only one side."""
     smooth, above, below = _baselines(values, slice_mm)
-    result: NDArray[np.float64] = smooth - baseline(above, below)
+    result: NDArray[np.float64] = smooth - np.maximum(above, below)
     return result
 
 
@@ -244,13 +237,14 @@ def outside_detections(
         detections.append(_prevertebral(volume, path, front, thickness, (first, last)))
     back = sections.wall_mm[:, sections.angles_rad.size // 2]
     area, share = paraspinal_areas(volume, path, front, back, half_width)
-    excess = _excess(area, slice_mm)
+    smooth, above, below = _baselines(area, slice_mm)
+    excess = smooth - np.maximum(above, below)
     _, share_above, share_below = _baselines(share, slice_mm)
     hidden = (np.maximum(share_above, share_below) >= MUSCLE_FILLED_SHARE) | (
         (share_above >= NECK_MUSCLE_SHARE) & (share_below < LUNG_SHARE)
     )
     present = (excess >= PARASPINAL_EXCESS_MM2) & ~hidden
-    reaching = (_excess(area, slice_mm, np.minimum) >= PARASPINAL_EXTENT_EXCESS_MM2).any(axis=1)
+    reaching = (smooth - np.minimum(above, below) >= PARASPINAL_EXTENT_EXCESS_MM2).any(axis=1)
     found = _runs(present.any(axis=1) & inside, slice_mm)
     for first, last in extended(found, reaching & inside):
         detections.append(
