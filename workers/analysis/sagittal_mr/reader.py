@@ -9,6 +9,7 @@ count from the sacrum: they give unnamed segments only."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -16,10 +17,11 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from spinetriage.triage import Side, Weighting
-from workers.analysis.reading import Detection, FatQuestion, SacSide, SeriesReading
+from workers.analysis.reading import Detection, FatQuestion, SacSide, Segment, SeriesReading
 from workers.analysis.sagittal_mr.canal import FLUID_DARK, CanalPath, fluid_factor, trace_canal
 from workers.analysis.sagittal_mr.epidural import (
     BASELINE_WINDOW_MM,
+    BRIDGE_MM,
     SAC_BASELINE_PERCENTILE,
     WALL_ENVELOPE_MM,
     MassRun,
@@ -73,6 +75,10 @@ CISTERN_WIDENING = 1.22
 CISTERN_MIN_MM = 12.0
 CISTERN_PERCENTILE = 90.0
 BOX_HALF_DEPTH_MM = 12.0
+# the median tissue in front of or behind the sac over C2 (``into_c2``), in the 240 cervical T2
+# and STIR series of the tuning sets: 6-15.5 mm where a mass starts at C1; 5 and 12 mm in front
+# of masses starting at C2 and C3; at most 4 mm behind and 3.2 mm in front in all others
+C2_MASS_TISSUE_MM = 5.0
 CONFIDENCE_FLOOR = 0.5
 CONFIDENCE_PER_MM = 0.1  # each millimetre of extra tissue beyond the threshold adds this much
 FAT_REFERENCE_MM = 60.0  # the canal's fat a doubtful mass is compared with lies this near
@@ -113,6 +119,7 @@ def read_sagittal_mr(volume: CanonicalVolume, weighting: Weighting) -> SeriesRea
     read_to = last_read_row(discs, sac_end, period)
     valid = valid_rows(slices[0].csf_pixels, float(discs[0]), read_to, dz) & open_rows
     masses = find_masses(slices, valid, dz, fat_bright=weighting not in FAT_SUPPRESSED)
+    masses = [into_c2(m, segments, slices[0], valid, dz) for m in masses]
     return SeriesReading(
         segments=tuple(segments),
         anchor=anchor,
@@ -122,6 +129,30 @@ def read_sagittal_mr(volume: CanonicalVolume, weighting: Weighting) -> SeriesRea
         ),
         beside_sac=beside_sac(slices[0], valid, path, volume),
     )
+
+
+def into_c2(
+    mass: MassRun,
+    segments: list[Segment],
+    midline: RowMeasures,
+    valid: NDArray[np.bool_],
+    dz: float,
+) -> MassRun:
+    """``mass`` reaching up to C2 when it comes to the first row read and the tissue in front of
+    or behind the sac is thick over most of C2. Above the C2-C3 disc the canal widens towards
+    the cisterns and the tissue around the sac varies from row to row, so no mass is sought
+    there row by row; over the whole segment a mass shows."""
+    read = np.flatnonzero(valid)
+    c2 = [s for s in segments if s.name == "C2" and s.top_z <= read[0] <= s.bottom_z]
+    if not c2 or mass.first_row > read[0] + round(BRIDGE_MM / dz):
+        return mass
+    top, bottom = round(c2[0].top_z), round(c2[0].bottom_z)
+    envelope = round(WALL_ENVELOPE_MM / dz)
+    behind = np.nanmedian(midline.back_tissue(envelope)[top:bottom])
+    in_front = np.nanmedian(midline.front_tissue(envelope)[top:bottom])
+    if not np.fmax(behind, in_front) >= C2_MASS_TISSUE_MM:  # NaN where nothing was measured
+        return mass
+    return replace(mass, first_row=min(mass.first_row, top))
 
 
 def canal_sections(
