@@ -36,6 +36,7 @@ from workers.analysis.sagittal_mr.epidural import (
     rolling_percentile,
     runs,
 )
+from workers.analysis.sagittal_mr.sections import finite_median
 
 T1_WEIGHTINGS: frozenset[Weighting] = frozenset({"T1", "T1_contrast"})
 # mass / fat on T1 below this (above its inverse after contrast): not fat. Bright T2 tissue
@@ -164,19 +165,13 @@ def effaced_fat(asked: Placed, beside: SacSide, t1: Placed) -> tuple[Detection, 
         above, below = fat[max(0, first - reach) : first], fat[last + 1 : last + 1 + reach]
         if (
             lost[span].mean() >= CORE_DENSITY
-            and _median(beside.tissue_mm[span]) >= EFFACED_MIN_TISSUE_MM[beside.side]
-            and _median(beside.sac_loss_pct[span]) < EFFACED_MAX_LOSS_PCT
+            and finite_median(beside.tissue_mm[span]) >= EFFACED_MIN_TISSUE_MM[beside.side]
+            and finite_median(beside.sac_loss_pct[span]) < EFFACED_MAX_LOSS_PCT
             and longest_run(above) >= needed
             and longest_run(below) >= needed
         ):
             found.append(_effaced(asked, beside, first, last, ratio))
     return tuple(found)
-
-
-def _median(values: NDArray[np.float64]) -> float:
-    """Median of the finite values (NaN when there are none)."""
-    finite = values[np.isfinite(values)]
-    return float(np.median(finite)) if finite.size else float("nan")
 
 
 def _already_read(asked: Placed, first_row: int, rows: int) -> NDArray[np.bool_]:
@@ -202,7 +197,7 @@ def _effaced(
         side=beside.side,
         # a thin layer's thickness: rows where a lamina's edge or the gap between two moves
         # the wall measure more or less
-        max_thickness_mm=round(max(0.0, _median(beside.tissue_mm[span])), 1),
+        max_thickness_mm=round(max(0.0, finite_median(beside.tissue_mm[span])), 1),
         canal_compromise_pct=round(float(np.nanmax(beside.sac_loss_pct[span])), 1),
         bilsky_grade=EFFACED_GRADE,
         confidence=float(np.clip(1.0 - np.nanmedian(ratio[span]), 0.5, 0.9)),

@@ -30,7 +30,13 @@ from workers.analysis.sagittal_mr.epidural import (
     rolling_percentile,
     tissue_middles,
 )
-from workers.analysis.sagittal_mr.sections import Floats, RowMeasures, csf_level, measure_rows
+from workers.analysis.sagittal_mr.sections import (
+    Floats,
+    RowMeasures,
+    csf_level,
+    finite_median,
+    measure_rows,
+)
 from workers.analysis.sagittal_mr.segments import (
     above_sac_end,
     disc_profile,
@@ -148,8 +154,8 @@ def into_c2(
         return mass
     top, bottom = round(c2[0].top_z), round(c2[0].bottom_z)
     envelope = round(WALL_ENVELOPE_MM / dz)
-    behind = np.nanmedian(midline.back_tissue(envelope)[top:bottom])
-    in_front = np.nanmedian(midline.front_tissue(envelope)[top:bottom])
+    behind = finite_median(midline.back_tissue(envelope)[top:bottom])
+    in_front = finite_median(midline.front_tissue(envelope)[top:bottom])
     if not np.fmax(behind, in_front) >= C2_MASS_TISSUE_MM:  # NaN where nothing was measured
         return mass
     return replace(mass, first_row=min(mass.first_row, top))

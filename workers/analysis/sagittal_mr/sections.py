@@ -69,6 +69,12 @@ class RowMeasures:
         return result
 
 
+def finite_median(values: Floats) -> float:
+    """Median of the finite values (NaN when there are none)."""
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if finite.size else float("nan")
+
+
 def rolling_nanmin(values: Floats, window_rows: int) -> Floats:
     """Running minimum that skips NaN (NaN where the whole window is)."""
     filled = np.where(np.isfinite(values), values, np.inf)

@@ -10,6 +10,7 @@ from tests.workers.analysis.sagittal_mr import synthetic
 from workers.analysis.reading import Segment
 from workers.analysis.sagittal_mr.canal import best_path, trace_canal
 from workers.analysis.sagittal_mr.epidural import (
+    MassRun,
     blocks,
     filled_where_closed,
     find_masses,
@@ -20,7 +21,7 @@ from workers.analysis.sagittal_mr.epidural import (
     thin_rows,
     worst_grade,
 )
-from workers.analysis.sagittal_mr.reader import read_sagittal_mr, sac_open, widens_above
+from workers.analysis.sagittal_mr.reader import into_c2, read_sagittal_mr, sac_open, widens_above
 from workers.analysis.sagittal_mr.sections import RowMeasures
 from workers.analysis.sagittal_mr.segments import (
     above_sac_end,
@@ -432,3 +433,23 @@ def test_a_grade_must_hold_on_rows_in_a_row() -> None:
     assert worst_grade(grades, rows, min_rows=2)[0] == "1c"
     grades[4] = grades[5] = "2"
     assert worst_grade(grades, rows, min_rows=2)[0] == "2"
+
+
+@pytest.mark.parametrize(
+    ("wall_back", "first_row"),
+    [(9.0, 60), (14.0, 20), (float("nan"), 60)],
+)
+def test_a_mass_at_the_first_disc_reaches_into_c2_only_where_c2_is_full(
+    wall_back: float, first_row: int
+) -> None:
+    """Rows are read from the C2-C3 disc (row 58) down; a mass found from row 60 reaches up
+    through C2 (rows 20-60) when the tissue behind the sac there is 8 mm thick, not when it is
+    the usual 3 mm, nor where nothing behind the sac was measured."""
+    midline = _measures(200)
+    midline.wall_back[:60] = wall_back
+    valid = np.arange(200) >= 58
+    segments = [Segment(0.0, 20.0, "C1"), Segment(20.0, 60.0, "C2"), Segment(60.0, 90.0, "C3")]
+    mass = MassRun(60, 90, "posterior", "2", 8.0, 40.0, 75, 5.0, 0.5)
+    assert into_c2(mass, segments, midline, valid, 1.0).first_row == first_row
+    below = MassRun(80, 90, "posterior", "2", 8.0, 40.0, 85, 5.0, 0.5)
+    assert into_c2(below, segments, midline, valid, 1.0) == below
