@@ -149,8 +149,10 @@ def into_c2(
     the cisterns and the tissue around the sac varies from row to row, so no mass is sought
     there row by row; over the whole segment a mass shows."""
     read = np.flatnonzero(valid)
+    if read.size == 0 or mass.first_row > read[0] + round(BRIDGE_MM / dz):
+        return mass
     c2 = [s for s in segments if s.name == "C2" and s.top_z <= read[0] <= s.bottom_z]
-    if not c2 or mass.first_row > read[0] + round(BRIDGE_MM / dz):
+    if not c2:
         return mass
     top, bottom = round(c2[0].top_z), round(c2[0].bottom_z)
     envelope = round(WALL_ENVELOPE_MM / dz)
