@@ -7,6 +7,7 @@ reformats, unknown weightings) are declined with a reason before their pixels ar
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from spinetriage.triage import Plane, SeriesUse, Weighting
 from workers.analysis.ct_axial import read_axial_ct
@@ -31,13 +32,10 @@ def read_sagittal(volume: CanonicalVolume, weighting: Weighting) -> SeriesReadin
     if weighting not in CANAL_WEIGHTINGS:
         return SeriesReading(segments=(), anchor=None, detections=outside)
     reading = read_sagittal_mr(volume, weighting)
-    return SeriesReading(
-        segments=reading.segments,
-        anchor=reading.anchor,
+    return replace(
+        reading,
         detections=reading.detections + outside,
         note=reading.note if not outside else "",
-        fat_questions=reading.fat_questions,
-        beside_sac=reading.beside_sac,
     )
 
 

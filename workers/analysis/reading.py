@@ -77,6 +77,18 @@ class SacSide:
 
 
 @dataclass(frozen=True)
+class DorsalCsf:
+    """Where the CSF behind the cord usually lies, over the rows of an epidural mass a sagittal
+    fluid series found behind the sac, and the cord's middle on the rows with CSF beside them:
+    for a T1 series to tell tissue from CSF whose flow left no signal on T2 or STIR
+    (``flow_check``). Points are fractional canonical (z, y, x) voxels, one per row."""
+
+    detection: Detection
+    mass_points: NDArray[np.float64]
+    cord_points: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
 class SeriesReading:
     segments: tuple[Segment, ...]  # top to bottom
     anchor: Anchor | None  # what the names were counted from; None: segments are unnamed
@@ -84,6 +96,7 @@ class SeriesReading:
     note: str = ""  # why nothing could be read, for the series' reason ("canal not found")
     fat_questions: tuple[FatQuestion, ...] = ()
     beside_sac: tuple[SacSide, ...] = ()  # behind the sac, then in front of it
+    dorsal_csf: tuple[DorsalCsf, ...] = ()  # one per detection behind the sac, where measured
 
     @property
     def epidural_seen(self) -> tuple[Detection, ...]:

@@ -1,6 +1,7 @@
 """A study folder in, a triage result out: load the series worth reading, read each, name the
-levels across them, let T1 answer what T2 could not tell from fat (``fat_check``), merge what
-they saw into findings, and say what every series was used for.
+levels across them, let T1 answer what T2 could not tell from fat (``fat_check``) or from
+flowing CSF (``flow_check``), merge what they saw into findings, and say what every series was
+used for.
 
 A reader that fails on one series costs that series, not the study: the failure becomes the
 series' reason and the others are still read."""
@@ -13,6 +14,7 @@ from pathlib import Path
 from spinetriage.logs import get_logger
 from spinetriage.triage import SeriesUse, TriageResult, result_for
 from workers.analysis.fat_check import answered
+from workers.analysis.flow_check import without_flow_voids
 from workers.analysis.merge import findings_from
 from workers.analysis.naming import level_map
 from workers.analysis.placement import Placed
@@ -51,7 +53,7 @@ def analyze_folder(folder: Path) -> TriageResult:
     read_ms = _ms_since(wall) - loaded_ms
     if not any(use.used for use in uses.values()):
         raise NotAnalysableError(_nothing_read(list(uses.values())))
-    findings = findings_from(answered(placed), level_map(placed))
+    findings = findings_from(without_flow_voids(answered(placed)), level_map(placed))
     timings = {
         "load": loaded_ms,
         "read": read_ms,

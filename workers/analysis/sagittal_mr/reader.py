@@ -3,13 +3,14 @@
 ``read_sagittal_mr`` is the entry point. The canal is followed first (``canal``), straightened
 (``straighten``) on the midline slice and the slices beside it; segments are found on the
 midline (``segments``); on series where CSF is bright (T2, STIR, PD) the canal's contents are
-measured row by row (``sections``) and epidural masses found and graded (``epidural``). On
-T1-weighted series CSF and cord are too alike to grade, and the sac's end cannot be seen to
-count from the sacrum: they give unnamed segments only."""
+measured row by row (``sections``) and epidural masses found and graded (``epidural``); a
+mass behind the sac carries where the CSF behind the cord would be, for T1 to tell it from
+flowing CSF (``flow_check``). On T1-weighted series CSF and cord are too alike to grade, and
+the sac's end cannot be seen to count from the sacrum: they give unnamed segments only."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -17,7 +18,14 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from spinetriage.triage import Side, Weighting
-from workers.analysis.reading import Detection, FatQuestion, SacSide, Segment, SeriesReading
+from workers.analysis.reading import (
+    Detection,
+    DorsalCsf,
+    FatQuestion,
+    SacSide,
+    Segment,
+    SeriesReading,
+)
 from workers.analysis.sagittal_mr.canal import FLUID_DARK, CanalPath, fluid_factor, trace_canal
 from workers.analysis.sagittal_mr.epidural import (
     BASELINE_WINDOW_MM,
@@ -126,15 +134,32 @@ def read_sagittal_mr(volume: CanonicalVolume, weighting: Weighting) -> SeriesRea
     valid = valid_rows(slices[0].csf_pixels, float(discs[0]), read_to, dz) & open_rows
     masses = find_masses(slices, valid, dz, fat_bright=weighting not in FAT_SUPPRESSED)
     masses = [into_c2(m, segments, slices[0], valid, dz) for m in masses]
+    found = [(m, detection(m, path, volume)) for m in masses if not m.doubtful]
+    depths = usual_depths(slices[0], valid, dz)
+    csf_rows = valid & (slices[0].csf_pixels > 0)
     return SeriesReading(
         segments=tuple(segments),
         anchor=anchor,
-        detections=tuple(detection(m, path, volume) for m in masses if not m.doubtful),
+        detections=tuple(d for _, d in found),
         fat_questions=tuple(
             fat_question(m, slices[0], valid, path, volume) for m in masses if m.doubtful
         ),
         beside_sac=beside_sac(slices[0], valid, path, volume),
+        dorsal_csf=tuple(
+            check
+            for m, d in found
+            if (check := dorsal_csf(m, d, csf_rows, path, depths)) is not None
+        ),
     )
+
+
+@dataclass(frozen=True)
+class UsualDepths:
+    """Per row, depths (mm behind the canal's centre) where the CSF behind the cord and the
+    cord's middle usually lie (NaN: no cord read near)."""
+
+    csf: Floats
+    cord: Floats
 
 
 def into_c2(
@@ -344,6 +369,49 @@ def beside_sac(
             box_y=box,
         )
         for side, edge, tissue, out in sides
+    )
+
+
+def usual_depths(midline: RowMeasures, valid: NDArray[np.bool_], dz: float) -> UsualDepths:
+    """Per row, where the CSF behind the cord and the cord's middle usually lie: halfway
+    between the running medians, over the rows read, of the edges around them."""
+    window = round(BASELINE_WINDOW_MM / dz)
+
+    def usual(edge: Floats) -> Floats:
+        return rolling_percentile(np.where(valid, edge, np.nan), window, 50.0)
+
+    cord_front, cord_back, sac_back = (
+        usual(midline.cord_front),
+        usual(midline.cord_back),
+        usual(midline.sac_back),
+    )
+    return UsualDepths(csf=(cord_back + sac_back) / 2, cord=(cord_front + cord_back) / 2)
+
+
+def dorsal_csf(
+    mass: MassRun,
+    found: Detection,
+    csf_rows: NDArray[np.bool_],
+    path: CanalPath,
+    usual: UsualDepths,
+) -> DorsalCsf | None:
+    """Points where the CSF behind the cord usually lies over a mass behind the sac, and in
+    the cord's middle over the ``csf_rows`` (read, with CSF) within ``FAT_REFERENCE_MM`` above
+    and below it (None: a mass in front of the sac, or no cord to place them by)."""
+    if mass.side not in ("posterior", "circumferential"):
+        return None
+    rows = np.arange(csf_rows.size)
+    mass_rows = rows[mass.first_row : mass.last_row + 1]
+    reach = round(FAT_REFERENCE_MM / path.spacing_mm[0])
+    near = (rows >= mass.first_row - reach) & (rows <= mass.last_row + reach)
+    outside = (rows < mass.first_row) | (rows > mass.last_row)
+    beside = rows[near & outside & csf_rows & np.isfinite(usual.cord)]
+    if not np.isfinite(usual.csf[mass_rows]).all() or beside.size == 0:
+        return None
+    return DorsalCsf(
+        detection=found,
+        mass_points=points_at(path, mass_rows, usual.csf[mass_rows]),
+        cord_points=points_at(path, beside, usual.cord[beside]),
     )
 
 
