@@ -135,8 +135,6 @@ def read_sagittal_mr(volume: CanonicalVolume, weighting: Weighting) -> SeriesRea
     masses = find_masses(slices, valid, dz, fat_bright=weighting not in FAT_SUPPRESSED)
     masses = [into_c2(m, segments, slices[0], valid, dz) for m in masses]
     found = [(m, detection(m, path, volume)) for m in masses if not m.doubtful]
-    depths = usual_depths(slices[0], valid, dz)
-    csf_rows = valid & (slices[0].csf_pixels > 0)
     return SeriesReading(
         segments=tuple(segments),
         anchor=anchor,
@@ -145,11 +143,7 @@ def read_sagittal_mr(volume: CanonicalVolume, weighting: Weighting) -> SeriesRea
             fat_question(m, slices[0], valid, path, volume) for m in masses if m.doubtful
         ),
         beside_sac=beside_sac(slices[0], valid, path, volume),
-        dorsal_csf=tuple(
-            check
-            for m, d in found
-            if (check := dorsal_csf(m, d, csf_rows, path, depths)) is not None
-        ),
+        dorsal_csf=dorsal_csf_checks(found, slices[0], valid, path),
     )
 
 
@@ -314,12 +308,8 @@ def fat_question(
         points_at(path, *tissue_middles(midline, side, mass_rows, MEASURED_TISSUE_MM))
         for side in sides
     )
-    reach = round(FAT_REFERENCE_MM / dz)
-    rows = np.arange(valid.size)
-    near = (rows >= mass.first_row - reach) & (rows <= mass.last_row + reach)
-    beside = near & valid & ((rows < mass.first_row) | (rows > mass.last_row))
     fat_rows, fat_depths = tissue_middles(
-        midline, "posterior", np.flatnonzero(beside), MEASURED_TISSUE_MM
+        midline, "posterior", rows_beside(mass, valid, dz), MEASURED_TISSUE_MM
     )
     return FatQuestion(
         detection=detection(mass, path, volume),
@@ -388,31 +378,40 @@ def usual_depths(midline: RowMeasures, valid: NDArray[np.bool_], dz: float) -> U
     return UsualDepths(csf=(cord_back + sac_back) / 2, cord=(cord_front + cord_back) / 2)
 
 
-def dorsal_csf(
-    mass: MassRun,
-    found: Detection,
-    csf_rows: NDArray[np.bool_],
+def dorsal_csf_checks(
+    found: list[tuple[MassRun, Detection]],
+    midline: RowMeasures,
+    valid: NDArray[np.bool_],
     path: CanalPath,
-    usual: UsualDepths,
-) -> DorsalCsf | None:
-    """Points where the CSF behind the cord usually lies over a mass behind the sac, and in
-    the cord's middle over the ``csf_rows`` (read, with CSF) within ``FAT_REFERENCE_MM`` above
-    and below it (None: a mass in front of the sac, or no cord to place them by)."""
-    if mass.side not in ("posterior", "circumferential"):
-        return None
-    rows = np.arange(csf_rows.size)
-    mass_rows = rows[mass.first_row : mass.last_row + 1]
-    reach = round(FAT_REFERENCE_MM / path.spacing_mm[0])
-    near = (rows >= mass.first_row - reach) & (rows <= mass.last_row + reach)
-    outside = (rows < mass.first_row) | (rows > mass.last_row)
-    beside = rows[near & outside & csf_rows & np.isfinite(usual.cord)]
-    if not np.isfinite(usual.csf[mass_rows]).all() or beside.size == 0:
-        return None
-    return DorsalCsf(
-        detection=found,
-        mass_points=points_at(path, mass_rows, usual.csf[mass_rows]),
-        cord_points=points_at(path, beside, usual.cord[beside]),
-    )
+) -> tuple[DorsalCsf, ...]:
+    """For each mass found behind the sac, points where the CSF behind the cord usually lies
+    over its rows, and in the cord's middle over the rows read with CSF within
+    ``FAT_REFERENCE_MM`` above and below it (none where no cord places them)."""
+    behind = [(m, d) for m, d in found if m.side in ("posterior", "circumferential")]
+    if not behind:
+        return ()
+    dz = path.spacing_mm[0]
+    usual = usual_depths(midline, valid, dz)
+    csf_rows = valid & (midline.csf_pixels > 0) & np.isfinite(usual.cord)
+    checks = []
+    for mass, seen in behind:
+        mass_rows = np.arange(mass.first_row, mass.last_row + 1)
+        beside = rows_beside(mass, csf_rows, dz)
+        if np.isfinite(usual.csf[mass_rows]).all() and beside.size:
+            mass_points = points_at(path, mass_rows, usual.csf[mass_rows])
+            cord_points = points_at(path, beside, usual.cord[beside])
+            checks.append(DorsalCsf(seen, mass_points, cord_points))
+    return tuple(checks)
+
+
+def rows_beside(mass: MassRun, rows: NDArray[np.bool_], dz: float) -> NDArray[np.intp]:
+    """The ``rows`` within ``FAT_REFERENCE_MM`` above and below ``mass``, outside it."""
+    reach = round(FAT_REFERENCE_MM / dz)
+    index = np.arange(rows.size)
+    near = (index >= mass.first_row - reach) & (index <= mass.last_row + reach)
+    outside = (index < mass.first_row) | (index > mass.last_row)
+    result: NDArray[np.intp] = np.flatnonzero(near & outside & rows)
+    return result
 
 
 def detection(mass: MassRun, path: CanalPath, volume: CanonicalVolume) -> Detection:
