@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 GIB = 1024**3
@@ -52,6 +52,21 @@ class Settings(BaseSettings):
     # A claimed study whose task was not confirmed sent within this time is sent again.
     completion_dispatch_lease_s: float = Field(default=30.0, gt=0)
 
+    # Workers: one process per core unless set; a study's analysis is stopped softly after the
+    # first limit (it is recorded as failed) and killed after the second.
+    worker_concurrency: int | None = Field(default=None, ge=1, le=64)
+    task_soft_time_limit_s: float = Field(default=120.0, gt=0)
+    task_time_limit_s: float = Field(default=180.0, gt=0)
+    # Transient failures (Redis, disk) are retried this often, waiting longer each time.
+    task_max_retries: int = Field(default=5, ge=0)
+
+    # The worklist API and page. Radiologists' actions need the bearer token; listing and the
+    # page need it too unless the listing is opened to the (trusted) network.
+    api_bind: str = "0.0.0.0"
+    api_port: int = Field(default=8080, ge=1, le=65535)
+    api_token: SecretStr | None = None
+    api_open_listing: bool = False
+
     metrics_bind: str = "0.0.0.0"
     listener_metrics_port: int = Field(default=9101, ge=0, le=65535)
 
@@ -76,6 +91,10 @@ class Settings(BaseSettings):
     def _check_tls_pair(self) -> Settings:
         if (self.dicom_tls_cert is None) != (self.dicom_tls_key is None):
             raise ValueError("SPINETRIAGE_DICOM_TLS_CERT and SPINETRIAGE_DICOM_TLS_KEY go together")
+        if self.task_soft_time_limit_s >= self.task_time_limit_s:
+            raise ValueError(
+                "SPINETRIAGE_TASK_SOFT_TIME_LIMIT_S must be below SPINETRIAGE_TASK_TIME_LIMIT_S"
+            )
         if self.dicom_tls_ca is not None and self.dicom_tls_cert is None:
             raise ValueError("SPINETRIAGE_DICOM_TLS_CA needs SPINETRIAGE_DICOM_TLS_CERT and _KEY")
         return self

@@ -30,3 +30,24 @@ def study_series_counts(study_uid: str) -> str:
 def study_instances(study_uid: str) -> str:
     """Hash: SOP instance UID to its series UID; what makes a resend replace, not add."""
     return f"{PREFIX}:study:{study_uid}:instances"
+
+
+# Sorted set: every study on the worklist, scored by display order (``worklist.order_score``).
+WORKLIST = f"{PREFIX}:worklist"
+# Pub/sub channel: one JSON message per worklist change (study UID and new status, no patient data).
+EVENTS = f"{PREFIX}:events"
+
+
+def study_key_images(study_uid: str) -> str:
+    """Hash: finding index to the PNG of that finding's key image."""
+    return f"{PREFIX}:study:{study_uid}:key_images"
+
+
+def study_dismissals(study_uid: str) -> str:
+    """List: every flag dismissal of the study (who, when, why), oldest first; kept for good."""
+    return f"{PREFIX}:study:{study_uid}:dismissals"
+
+
+def study_lock(study_uid: str) -> str:
+    """String: the token of the worker analysing the study now, with an expiry."""
+    return f"{PREFIX}:study:{study_uid}:lock"

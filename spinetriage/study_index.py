@@ -3,7 +3,10 @@
 Every write is one Lua script call, so one round trip, atomic against the other listener replicas:
 an instance recorded, an association ended, due studies claimed. A claimed study goes to an outbox
 with a lease; it leaves the outbox once its task is sent, and is sent again if the lease runs out
-first (a listener that died between claiming and sending)."""
+first (a listener that died between claiming and sending).
+
+A study joins the worklist (as routine) with its first instance; the status changes the listener
+makes (receiving, queued) are published on the worklist's event channel from the same scripts."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from redis import Redis
 from redis.exceptions import NoScriptError
 
 from spinetriage import keys
+from spinetriage.triage import order_score
 
 TRIGGER_QUIET = "quiet_period"
 TRIGGER_ASSOCIATION_END = "association_end"
@@ -29,12 +33,18 @@ if is_new == 1 then
 end
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[2], ARGV[2], ARGV[6]) end
 redis.call('HSETNX', KEYS[1], 'first_received_at', ARGV[4])
+local previous = redis.call('HGET', KEYS[1], 'status')
 redis.call('HSET', KEYS[1], 'study_instance_uid', ARGV[1], 'last_received_at', ARGV[4],
            'status', 'receiving', 'completion_trigger', ARGV[9])
 if ARGV[7] == '1' then redis.call('HINCRBY', KEYS[1], 'active_associations', 1) end
-if tonumber(ARGV[8]) > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 10, 9 + 2 * ARGV[8])) end
+if tonumber(ARGV[8]) > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 12, 11 + 2 * ARGV[8])) end
 redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])
 redis.call('ZADD', KEYS[6], ARGV[5], ARGV[1])
+redis.call('ZADD', KEYS[7], 'NX', ARGV[10], ARGV[1])
+if previous ~= 'receiving' then
+  local event = {study_instance_uid = ARGV[1], change = 'receiving'}
+  redis.call('PUBLISH', ARGV[11], cjson.encode(event))
+end
 return is_new
 """
 
@@ -57,6 +67,7 @@ for _, uid in ipairs(due) do
   local study = ARGV[4] .. uid
   local version = redis.call('HINCRBY', study, 'version', 1)
   redis.call('HSET', study, 'status', 'queued', 'completed_at', ARGV[1])
+  redis.call('PUBLISH', ARGV[5], cjson.encode({study_instance_uid = uid, change = 'queued'}))
   local member = uid .. ' ' .. version
   redis.call('ZADD', KEYS[2], ARGV[2], member)
   table.insert(claimed, member)
@@ -152,6 +163,7 @@ class StudyIndex:
             keys.study_instances(uid),
             keys.STUDIES,
             keys.COMPLETION_PENDING,
+            keys.WORKLIST,
         ]
         args: list[str | int] = [
             uid,
@@ -163,6 +175,8 @@ class StudyIndex:
             "1" if first_in_association else "0",
             len(pairs),
             TRIGGER_QUIET,
+            repr(order_score("routine", now)),
+            keys.EVENTS,
             *(item for pair in pairs.items() for item in pair),
         ]
         return script_keys, args
@@ -175,7 +189,7 @@ class StudyIndex:
         """Atomically take the studies whose deadline has passed, each with a new version."""
         flat = self._claim(
             keys=[keys.COMPLETION_PENDING, keys.COMPLETION_OUTBOX],
-            args=[repr(now), repr(now + lease_s), limit, keys.study("")],
+            args=[repr(now), repr(now + lease_s), limit, keys.study(""), keys.EVENTS],
         )
         return [
             _ready(member, trigger) for member, trigger in zip(flat[::2], flat[1::2], strict=True)

@@ -113,6 +113,16 @@ class TriageResult(_Model):
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
 
+# Seconds since the epoch stay below this for centuries, so one rank never reaches the next.
+_RANK_STRIDE = 1e10
+
+
+def order_score(priority: Priority, received_at: float) -> float:
+    """The worklist's display order as one number, smallest first: by priority, then oldest
+    first (``received_at`` in seconds since the epoch)."""
+    return PRIORITY_ORDER.index(priority) * _RANK_STRIDE + received_at
+
+
 def priority_for(findings: tuple[Finding, ...] | list[Finding]) -> Priority:
     return priority_of([f.bilsky_grade for f in findings], has_findings=bool(findings))
 
