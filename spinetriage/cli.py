@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -22,8 +23,8 @@ from spinetriage.logs import configure_logging, get_logger
 
 log = get_logger(__name__)
 
-# The processes `up` runs, in start order; later issues add the worker and the API.
-UP_ROLES = ("listener",)
+# The processes `up` runs, in start order; it stops them in the reverse order.
+UP_ROLES = ("worker", "listener", "api")
 STOP_TIMEOUT_S = 15.0
 
 
@@ -76,8 +77,11 @@ def run_up(_args: argparse.Namespace, settings: Settings) -> int:
         redis.start()
         env["SPINETRIAGE_REDIS_URL"] = redis.url
         log.info("embedded_redis_started", url=redis.url, data_dir=str(redis.data_dir))
+    if settings.api_token is None:
+        # A token for this run only, printed in the page's address below.
+        env["SPINETRIAGE_API_TOKEN"] = secrets.token_urlsafe(24)
     children = [_start_role(role, env) for role in UP_ROLES]
-    _print_addresses(settings, env["SPINETRIAGE_REDIS_URL"])
+    _print_addresses(settings, env)
     try:
         code = _wait_for_first_exit(children)
     finally:
@@ -98,16 +102,28 @@ def _start_role(role: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-def _print_addresses(settings: Settings, redis_url: str) -> None:
+def _print_addresses(settings: Settings, env: dict[str, str]) -> None:
+    page = f"http://{_host(settings.api_bind)}:{settings.api_port}/"
+    generated = "SPINETRIAGE_API_TOKEN" not in os.environ
+    token = f"#token={env['SPINETRIAGE_API_TOKEN']}" if generated else ""
+    workers = settings.worker_concurrency or os.cpu_count() or 1
     print(
         f"spinetriage {__version__} is up\n"
+        f"  worklist   {page}{token}\n"
+        f"  API        {page}api/v1/worklist (schema {page}openapi.json)\n"
         f"  DICOM      {settings.dicom_ae_title}@{settings.dicom_bind}:{settings.dicom_port}\n"
+        f"  workers    {workers} analysis processes on queue triage\n"
         f"  metrics    http://{settings.metrics_bind}:{settings.listener_metrics_port}/metrics\n"
-        f"  redis      {redis_url}\n"
+        f"  redis      {env['SPINETRIAGE_REDIS_URL']}\n"
         f"  spool      {settings.spool_path}\n"
-        "Ctrl-C stops everything.",
+        "Try `spinetriage demo` in another terminal. Ctrl-C stops everything.",
         flush=True,
     )
+
+
+def _host(bind: str) -> str:
+    """Where a browser on this machine reaches a server bound to ``bind``."""
+    return "localhost" if bind in ("0.0.0.0", "::", "") else bind
 
 
 def _wait_for_first_exit(children: list[subprocess.Popen[bytes]]) -> int:

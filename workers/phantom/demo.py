@@ -1,6 +1,7 @@
 """``spinetriage demo``: send a few synthetic studies to the running service, so a new user sees
-the worklist at work: two studies without a finding first, then the lung cancer case of the
-clinical reports (a posterior epidural mass C5-T2 compressing the cord), which rises above them.
+the worklist at work: two studies without a finding first, then the thalassemia case of the
+clinical reports (lobulated epidural masses T3-T8 compressing the cord, with paraspinal masses),
+which rises above them as critical.
 
 The studies are written once into ``<data dir>/demo`` and reused."""
 
@@ -22,7 +23,7 @@ from workers.phantom.writer import write_case
 
 # Lumbar and thoracic MR without a finding (seeds of the tuning range), then the critical case.
 ROUTINE_SEEDS = (5033, 5053)
-CRITICAL_CASE = "lung_ca_c5_t2"
+CRITICAL_CASE = "thalassemia_t3_t8"
 
 
 def demo_specs() -> list[CaseSpec]:
