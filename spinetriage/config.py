@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     task_time_limit_s: float = Field(default=180.0, gt=0)
     # Transient failures (Redis, disk) are retried this often, waiting longer each time.
     task_max_retries: int = Field(default=5, ge=0)
+    # A task whose worker died without a word (killed, machine lost) goes to another worker
+    # after this long; it must outlast the hard time limit, or a task still running is handed
+    # out twice.
+    task_redelivery_s: float = Field(default=600.0, gt=0)
 
     # The worklist API and page. Radiologists' actions need the bearer token; listing and the
     # page need it too unless the listing is opened to the (trusted) network.
@@ -94,6 +98,10 @@ class Settings(BaseSettings):
         if self.task_soft_time_limit_s >= self.task_time_limit_s:
             raise ValueError(
                 "SPINETRIAGE_TASK_SOFT_TIME_LIMIT_S must be below SPINETRIAGE_TASK_TIME_LIMIT_S"
+            )
+        if self.task_redelivery_s <= self.task_time_limit_s:
+            raise ValueError(
+                "SPINETRIAGE_TASK_REDELIVERY_S must exceed SPINETRIAGE_TASK_TIME_LIMIT_S"
             )
         if self.dicom_tls_ca is not None and self.dicom_tls_cert is None:
             raise ValueError("SPINETRIAGE_DICOM_TLS_CA needs SPINETRIAGE_DICOM_TLS_CERT and _KEY")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ class SendReport:
     sent: int = 0
     skipped: list[Path] = field(default_factory=list)
     failed: list[tuple[Path, int]] = field(default_factory=list)
+    last_response_at: float = 0.0  # seconds since the epoch
 
     @property
     def ok(self) -> bool:
@@ -105,6 +107,7 @@ def _send_batch(
         for instance in batch:
             status = assoc.send_c_store(instance.path)
             code = int(status.Status) if "Status" in status else -1
+            report.last_response_at = time.time()
             if code == SUCCESS or code in WARNING_STATUSES:
                 report.sent += 1
             else:

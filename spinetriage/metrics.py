@@ -5,7 +5,7 @@ dashboard sees zeros rather than gaps."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -76,3 +76,55 @@ class ListenerMetrics:
             self.instances.labels(outcome)
         for trigger in (*COMPLETION_TRIGGERS, "redelivered"):
             self.studies_completed.labels(trigger)
+
+
+# The worklist API. Routes are the app's route templates, never a path with a study UID in it.
+API_STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
+API_OTHER_ROUTE = "other"
+API_ACTIONS = ("claim", "release", "read", "dismiss")
+
+
+class ApiMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.routes: frozenset[str] = frozenset()
+        self.requests = Counter(
+            "spinetriage_api_requests",
+            "HTTP requests answered, by route template and status class.",
+            ["route", "status_class"],
+            registry=registry,
+        )
+        self.event_streams = Gauge(
+            "spinetriage_api_event_streams",
+            "Server-sent event streams open now.",
+            registry=registry,
+        )
+        self.events_relayed = Counter(
+            "spinetriage_api_events_relayed",
+            "Worklist change events written to event streams (one per stream).",
+            registry=registry,
+        )
+        self.actions = Counter(
+            "spinetriage_api_actions",
+            "Radiologists' actions done, by action; dismissals measure precision in the field.",
+            ["action"],
+            registry=registry,
+        )
+        for action in API_ACTIONS:
+            self.actions.labels(action)
+        self.declare_routes(())
+
+    def declare_routes(self, routes: Iterable[str]) -> None:
+        """The app's route templates, known once its routes are built; any other path counts
+        as ``other``."""
+        self.routes = self.routes | set(routes) | {API_OTHER_ROUTE}
+        for route in self.routes:
+            for status_class in API_STATUS_CLASSES:
+                self.requests.labels(route, status_class)
+
+    def request_done(self, route: str, status: int) -> str:
+        """Count one answered request; returns the route label, ``other`` for an unknown
+        route."""
+        label = route if route in self.routes else API_OTHER_ROUTE
+        self.requests.labels(label, f"{min(max(status // 100, 2), 5)}xx").inc()
+        return label

@@ -1,4 +1,5 @@
-"""Real parts for every test: a real Redis and real listener processes on free loopback ports."""
+"""Real parts for every test: a real Redis and real listener, worker and API processes on free
+loopback ports."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ import pytest
 from redis import Redis
 
 from spinetriage.embedded_redis import EmbeddedRedis
+from tests.fixtures_api import start_api
+from tests.fixtures_worker import start_worker, worker_spool
 from tests.support import free_port, listening, spawn, wait_for
+from workers.phantom.demo import demo_specs, written
+from workers.phantom.truth import DICOM_DIR, StudyTruth
+
+__all__ = ["start_api", "start_worker", "worker_spool"]
 
 
 @pytest.fixture(scope="session")
@@ -100,3 +107,21 @@ def start_listener(
     for listener in started:
         listener.process.terminate()
         listener.process.wait(timeout=30)
+
+
+@dataclass(frozen=True)
+class DemoStudy:
+    truth: StudyTruth
+    folder: Path  # the study's DICOM files
+
+
+@pytest.fixture(scope="session")
+def demo_studies(tmp_path_factory: pytest.TempPathFactory) -> list[DemoStudy]:
+    """The demo's studies, written once per session: two without a finding, then one with cord
+    compression (critical)."""
+    root = tmp_path_factory.mktemp("demo")
+    studies = []
+    for spec in demo_specs():
+        truth = written(spec, root)
+        studies.append(DemoStudy(truth, root / spec.case_id / DICOM_DIR))
+    return studies

@@ -2,52 +2,89 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import urllib.request
 from pathlib import Path
+from typing import Any
 
-from pynetdicom import AE
-from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
+import pytest
 
-from spinetriage.sample_study import SeriesSpec, write_mr_series
-from tests.support import free_port, listening, spawn, wait_for
+from tests.conftest import DemoStudy
+from tests.support import dcmtk_tools, free_port, listening, spawn, wait_for
+
+TOOLS = dcmtk_tools("storescu")
+TOKEN = "test-token"
+ON_WORKLIST_WITHIN_S = 90.0
+pytestmark = pytest.mark.dcmtk
 
 
-def test_up_runs_embedded_redis_and_listener_until_ctrl_c(tmp_path: Path) -> None:
-    """`up` without a Redis URL starts an embedded Redis and the listener, which stores a study;
-    SIGINT stops both and leaves Redis's append-only file on disk."""
-    dicom_port, redis_port, metrics_port = free_port(), free_port(), free_port()
+def worklist(api_port: int) -> list[dict[str, Any]]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{api_port}/api/v1/worklist",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        items: list[dict[str, Any]] = json.load(response)["items"]
+    return items
+
+
+def all_done(api_port: int, count: int) -> list[dict[str, Any]] | None:
+    items = worklist(api_port) if listening(api_port) else []
+    return items if sum(item["status"] == "done" for item in items) == count else None
+
+
+def test_up_triages_studies_sent_with_storescu_until_ctrl_c(
+    tmp_path: Path, demo_studies: list[DemoStudy]
+) -> None:
+    """`up` without a Redis URL runs an embedded Redis, the listener, a worker and the API: one
+    study with cord compression and two without, sent with storescu, are analysed and the
+    compressing one is first on the worklist with its levels and grade; SIGINT stops everything
+    and leaves the spool and Redis's append-only file on disk."""
+    ports = {name: free_port() for name in ("dicom", "redis", "metrics", "api")}
     env = {key: value for key, value in os.environ.items() if not key.startswith("SPINETRIAGE_")}
     env.update(
         SPINETRIAGE_DATA_DIR=str(tmp_path / "var"),
         SPINETRIAGE_DICOM_BIND="127.0.0.1",
-        SPINETRIAGE_DICOM_PORT=str(dicom_port),
-        SPINETRIAGE_EMBEDDED_REDIS_PORT=str(redis_port),
-        SPINETRIAGE_LISTENER_METRICS_PORT=str(metrics_port),
+        SPINETRIAGE_DICOM_PORT=str(ports["dicom"]),
+        SPINETRIAGE_EMBEDDED_REDIS_PORT=str(ports["redis"]),
+        SPINETRIAGE_METRICS_BIND="127.0.0.1",
+        SPINETRIAGE_LISTENER_METRICS_PORT=str(ports["metrics"]),
+        SPINETRIAGE_API_BIND="127.0.0.1",
+        SPINETRIAGE_API_PORT=str(ports["api"]),
+        SPINETRIAGE_API_TOKEN=TOKEN,
+        SPINETRIAGE_WORKER_CONCURRENCY="1",
         SPINETRIAGE_SPOOL_MIN_FREE_BYTES="0",
     )
     log_path = tmp_path / "up.log"
     up = spawn("up", env, log_path)
     try:
-        wait_for(lambda: listening(dicom_port))
-        assert listening(redis_port)
-        ae = AE(ae_title="PACS")
-        ae.add_requested_context(Verification)
-        ae.add_requested_context("1.2.840.10008.5.1.4.1.1.4")
-        assoc = ae.associate("127.0.0.1", dicom_port, ae_title="SPINETRIAGE")
-        (path,) = write_mr_series(tmp_path / "s", SeriesSpec(instances=1, rows=16, columns=16))
-        assert int(assoc.send_c_store(path).Status) == 0
-        assoc.release()
+        wait_for(lambda: listening(ports["dicom"]) and listening(ports["api"]))
+        for study in demo_studies:
+            subprocess.run(
+                [TOOLS["storescu"], "-aec", "SPINETRIAGE", "-xv", "+sd", "127.0.0.1",
+                 str(ports["dicom"]), str(study.folder)],
+                check=True, capture_output=True, timeout=120,
+            )  # fmt: skip
+        items = wait_for(lambda: all_done(ports["api"], 3), ON_WORKLIST_WITHIN_S)
         up.send_signal(signal.SIGINT)
         up.wait(timeout=60)
     finally:
         if up.poll() is None:
             up.kill()
             up.wait()
+    first = items[0]
+    assert (first["priority"], first["suspected_compression"]) == ("critical", True)
+    finding = first["findings"][0]
+    assert (finding["from_level"], finding["to_level"]) == ("T3", "T8")
+    assert finding["bilsky_grade"] in ("2", "3")
+    assert [item["priority"] for item in items[1:]] == ["routine", "routine"]
     text = log_path.read_text()
-    assert f"SPINETRIAGE@127.0.0.1:{dicom_port}" in text
+    assert f"SPINETRIAGE@127.0.0.1:{ports['dicom']}" in text
+    assert f"http://127.0.0.1:{ports['api']}/" in text
     assert up.returncode == 128 + signal.SIGINT
-    assert not listening(dicom_port)
-    assert not listening(redis_port)
+    assert not any(listening(port) for port in ports.values())
     assert list((tmp_path / "var" / "spool").rglob("*.dcm"))
     assert list((tmp_path / "var" / "redis").rglob("*.aof*"))

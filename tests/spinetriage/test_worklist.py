@@ -50,7 +50,8 @@ def events(redis: Redis) -> Iterator[PubSub]:
     pubsub = redis.pubsub()
     pubsub.subscribe(keys.EVENTS)
     confirmation = pubsub.get_message(timeout=5)
-    assert confirmation is not None and confirmation["type"] == "subscribe"
+    assert confirmation is not None
+    assert confirmation["type"] == "subscribe"
     yield pubsub
     pubsub.close()
 

@@ -1,0 +1,1 @@
+"""The worklist API and the radiologists' page: ``spinetriage api``."""

@@ -1,0 +1,29 @@
+"""Probes: alive, ready (Redis answers), and what a client sees while Redis is away."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.fixtures_api import ApiProcess
+from tests.support import free_port
+
+
+def test_alive_and_ready_with_redis(api: ApiProcess) -> None:
+    """`/healthz` says the process serves; `/readyz` says Redis answers too."""
+    assert api.get("/healthz", authorized=False).json() == {"status": "ok"}
+    ready = api.get("/readyz", authorized=False)
+    assert (ready.status, ready.json()["status"]) == (200, "ready")
+
+
+def test_without_redis_it_is_alive_but_not_ready(start_api: Callable[..., ApiProcess]) -> None:
+    """With nothing listening at the Redis URL, `/readyz` is 503 with the reason, `/healthz`
+    still answers, and the worklist is a 503 with a message rather than a server error."""
+    api = start_api(redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    assert api.get("/healthz", authorized=False).status == 200
+    ready = api.get("/readyz", authorized=False)
+    assert ready.status == 503
+    assert ready.json()["status"] == "unavailable"
+    assert "PING" in ready.json()["detail"]
+    listing = api.get("/api/v1/worklist")
+    assert listing.status == 503
+    assert "Redis" in listing.json()["detail"]
