@@ -15,6 +15,7 @@ test: $(STAMP) system-deps
 bench: $(STAMP) system-deps
 	$(BIN)/python -m benchmarks.ingest
 	$(BIN)/python -m benchmarks.analysis
+	$(BIN)/python -m benchmarks.pipeline
 
 eval: $(STAMP)
 	$(BIN)/spinetriage eval

@@ -72,7 +72,7 @@ def render_key_image(
     box = outline_box(bbox, scale, size)
     draw = ImageDraw.Draw(image)
     draw.rectangle(box, outline=BOX_COLOUR, width=max(2, round(size[0] * LINE_WIDTH_PER_PX)))
-    _edge_labels(draw, box, text, font, size[0])
+    _edge_labels(draw, box, text, font, size)
     if text.caption:
         image = _with_caption(image, text.caption, font)
     buffer = io.BytesIO()
@@ -138,13 +138,19 @@ def _edge_labels(
     box: tuple[int, int, int, int],
     text: KeyImageText,
     font: Font,
-    image_width: int,
+    image_size: tuple[int, int],
 ) -> None:
     """The top label sits on the box's top edge, the bottom label hangs from its bottom edge,
-    both beside the box (right of it where they fit, else left), so they never overlap."""
+    both beside the box (right of it where they fit, else left), so they never overlap; a
+    label that would leave the image turns to the box's side of its edge."""
     left, top, right, bottom = box
+    image_width, image_height = image_size
+    height = font.getbbox("T8")[3]
     # Pillow anchors: "d" puts the text's descender on the edge (above it), "a" its ascender.
-    for label, edge_y, vertical in ((text.top_label, top, "d"), (text.bottom_label, bottom, "a")):
+    for label, edge_y, vertical in (
+        (text.top_label, top, "d" if top >= height else "a"),
+        (text.bottom_label, bottom, "a" if bottom + height <= image_height else "d"),
+    ):
         if not label:
             continue
         on_right = right + 2 * LABEL_GAP_PX + draw.textlength(label, font=font) < image_width

@@ -94,6 +94,18 @@ def test_labels_go_left_of_a_box_at_the_right_edge() -> None:
     assert not added[:, left + 1 :].any()
 
 
+def test_labels_of_a_box_at_the_image_ends_stay_inside_the_box_span() -> None:
+    """A box that reaches the image's top and bottom rows has its labels turned inward: below
+    its top edge and above its bottom edge, where they can be read."""
+    bbox = (0, 16, 63, 30)
+    text = KeyImageText(top_label="T3", bottom_label="T8")
+    plain = box_coloured(decoded(render_key_image(gradient(), bbox)))
+    added = box_coloured(decoded(render_key_image(gradient(), bbox, text))) & ~plain
+    _, top, right, bottom = outline_box(bbox, 8, (512, 512))
+    assert added[top + 1 : top + 40, right + 1 :].sum() > 20
+    assert added[bottom - 40 : bottom, right + 1 :].sum() > 20
+
+
 def test_a_caption_adds_a_band_below_the_image() -> None:
     """The caption is written in a band under the slice, wrapped to its width, the image above
     unchanged in size."""
