@@ -4,10 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench eval lint install system-deps clean
+.PHONY: run demo test bench eval lint install system-deps clean
 
 run: $(STAMP)
 	$(BIN)/spinetriage up
+
+demo: $(STAMP)
+	$(BIN)/spinetriage demo
 
 test: $(STAMP) system-deps
 	$(BIN)/pytest
