@@ -49,7 +49,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    configure_logging(settings.log_level, settings.log_format)
+    # Writing the studies logs every encoded frame at info; the demo's own lines say enough.
+    configure_logging("warning", settings.log_format)
     root = args.out or settings.data_dir / "demo"
     port = args.port or settings.dicom_port
     for spec in demo_specs():
