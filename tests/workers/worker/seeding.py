@@ -15,6 +15,7 @@ from redis import Redis
 from services.listener.dispatch import CeleryPublisher
 from spinetriage.spool_layout import instance_path
 from spinetriage.study_index import InstanceRecord, ReadyStudy, StudyIndex
+from spinetriage.worklist import WorklistStore
 
 CLAIM_LEASE_S = 30.0
 
@@ -68,3 +69,9 @@ def send_task(redis_url: str, ready: ReadyStudy) -> None:
         publisher.send_analysis(ready)
     finally:
         publisher.close()
+
+
+def analysing(store: WorklistStore, study_uid: str) -> bool:
+    """Whether a worker is analysing the study now."""
+    item = store.item(study_uid)
+    return item is not None and item.status == "analyzing"

@@ -12,7 +12,7 @@ from spinetriage.worklist import WorklistStore
 from tests.fixtures_worker import WorkerProcess
 from tests.support import wait_for
 from tests.workers.worker.conftest import PhantomStudy
-from tests.workers.worker.seeding import complete, send_task, spool_files
+from tests.workers.worker.seeding import analysing, complete, send_task, spool_files
 from tests.workers.worker.test_task import OUTCOME_TIMEOUT_S, outcome
 
 # Short limits so that a dead worker's task and lock come back within seconds; the lock lasts
@@ -72,14 +72,9 @@ def test_a_study_whose_worker_was_killed_is_analysed_by_the_next_worker(
     store = WorklistStore(redis)
     doomed = start_worker(**FAST_RECOVERY)
     send_task(redis_url, ready)
-
-    def analysing() -> bool:
-        item = store.item(ready.study_uid)
-        return item is not None and item.status == "analyzing"
-
-    wait_for(analysing, OUTCOME_TIMEOUT_S)
+    wait_for(lambda: analysing(store, ready.study_uid), OUTCOME_TIMEOUT_S)
     doomed.kill()
-    assert analysing(), "the analysis ended before the worker was killed"
+    assert analysing(store, ready.study_uid), "the analysis ended before the worker was killed"
     assert not doomed.events("analysis_recorded")
     successor = start_worker(**FAST_RECOVERY)
     item = outcome(store, ready.study_uid)

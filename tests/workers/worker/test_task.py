@@ -16,7 +16,7 @@ from spinetriage.worklist_item import WorklistItem
 from tests.fixtures_worker import WorkerProcess
 from tests.support import wait_for
 from tests.workers.worker.conftest import PhantomStudy
-from tests.workers.worker.seeding import complete, record_of, send_task, spool_files
+from tests.workers.worker.seeding import analysing, complete, record_of, send_task, spool_files
 
 OUTCOME_TIMEOUT_S = 90.0
 
@@ -178,12 +178,7 @@ def test_sigterm_lets_the_running_analysis_finish(
     store = WorklistStore(redis)
     worker = start_worker()
     send_task(redis_url, ready)
-
-    def analysing() -> bool:
-        item = store.item(ready.study_uid)
-        return item is not None and item.status == "analyzing"
-
-    wait_for(analysing, OUTCOME_TIMEOUT_S)
+    wait_for(lambda: analysing(store, ready.study_uid), OUTCOME_TIMEOUT_S)
     worker.request_stop()
     assert worker.process.wait(timeout=OUTCOME_TIMEOUT_S) == 0
     assert store.item_or_raise(ready.study_uid).status == "done"
