@@ -113,7 +113,8 @@ def _print_addresses(settings: Settings, env: dict[str, str]) -> None:
         f"  API        {page}api/v1/worklist (schema {page}openapi.json)\n"
         f"  DICOM      {settings.dicom_ae_title}@{settings.dicom_bind}:{settings.dicom_port}\n"
         f"  workers    {workers} analysis processes on queue triage\n"
-        f"  metrics    http://{settings.metrics_bind}:{settings.listener_metrics_port}/metrics\n"
+        f"  metrics    http://{_host(settings.metrics_bind)}:{settings.listener_metrics_port}/metrics"
+        f" (listener), :{settings.worker_metrics_port}/metrics (worker), {page}metrics (API)\n"
         f"  redis      {env['SPINETRIAGE_REDIS_URL']}\n"
         f"  spool      {settings.spool_path}\n"
         "Try `spinetriage demo` in another terminal. Ctrl-C stops everything.",

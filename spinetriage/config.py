@@ -72,8 +72,15 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = None
     api_open_listing: bool = False
 
+    # /metrics, /healthz and /readyz of the listener (replica n on the port plus n) and of the
+    # worker's main process, which sums up its analysis processes' samples; 0 picks a free port.
     metrics_bind: str = "0.0.0.0"
     listener_metrics_port: int = Field(default=9101, ge=0, le=65535)
+    # Above the ports of the largest listener replica set (9101 + 63), so one machine runs both.
+    worker_metrics_port: int = Field(default=9180, ge=0, le=65535)
+    # How often the listener adds up the size of every file in the spool (a walk of the whole
+    # folder, too slow for every scrape) for spinetriage_spool_used_bytes.
+    spool_usage_interval_s: float = Field(default=60.0, gt=0)
 
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"

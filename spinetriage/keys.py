@@ -51,3 +51,13 @@ def study_dismissals(study_uid: str) -> str:
 def study_lock(study_uid: str) -> str:
     """String: the token of the worker analysing the study now, with an expiry."""
     return f"{PREFIX}:study:{study_uid}:lock"
+
+
+def worker_heartbeat(hostname: str) -> str:
+    """String: when the worker with this Celery hostname last showed its consumer running
+    (seconds since the epoch); it expires unless the worker renews it."""
+    return f"{PREFIX}:worker_heartbeat:{hostname}"
+
+
+# Matches every worker's heartbeat key (for SCAN).
+WORKER_HEARTBEATS = worker_heartbeat("*")

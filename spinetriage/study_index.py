@@ -71,7 +71,10 @@ for _, uid in ipairs(due) do
   local member = uid .. ' ' .. version
   redis.call('ZADD', KEYS[2], ARGV[2], member)
   table.insert(claimed, member)
+  local times = redis.call('HMGET', study, 'first_received_at', 'last_received_at')
   table.insert(claimed, redis.call('HGET', study, 'completion_trigger') or '')
+  table.insert(claimed, times[1] or '')
+  table.insert(claimed, times[2] or '')
 end
 return claimed
 """
@@ -98,15 +101,34 @@ class InstanceRecord:
 
 @dataclass(frozen=True, slots=True)
 class ReadyStudy:
-    """A study version whose completion was claimed and whose task must be sent."""
+    """A study version whose completion was claimed and whose task must be sent; a fresh
+    claim carries when the study's first and last instances arrived (epoch seconds), a claim
+    taken back after its lease ran out does not."""
 
     study_uid: str
     version: int
     trigger: str
+    first_received_at: float | None = None
+    last_received_at: float | None = None
 
     @property
     def outbox_member(self) -> str:
         return f"{self.study_uid} {self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class StudyTimes:
+    """When a study's last instance arrived and when it was last found complete (epoch
+    seconds; None where the index holds no such time)."""
+
+    last_received_at: float | None
+    completed_at: float | None
+
+
+def study_times(redis: Redis, study_uid: str) -> StudyTimes:
+    """The study's arrival and completion times, as the index holds them now."""
+    last, completed = redis.hmget(keys.study(study_uid), ["last_received_at", "completed_at"])
+    return StudyTimes(_seconds(last), _seconds(completed))
 
 
 class StudyIndex:
@@ -192,7 +214,10 @@ class StudyIndex:
             args=[repr(now), repr(now + lease_s), limit, keys.study(""), keys.EVENTS],
         )
         return [
-            _ready(member, trigger) for member, trigger in zip(flat[::2], flat[1::2], strict=True)
+            _ready(member, trigger, first, last)
+            for member, trigger, first, last in zip(
+                flat[::4], flat[1::4], flat[2::4], flat[3::4], strict=True
+            )
         ]
 
     def reclaim_expired(self, now: float, lease_s: float, limit: int = 100) -> list[ReadyStudy]:
@@ -263,9 +288,15 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _ready(member: bytes | str, trigger: bytes | str) -> ReadyStudy:
+def _ready(
+    member: bytes | str, trigger: bytes | str, first: bytes | str = "", last: bytes | str = ""
+) -> ReadyStudy:
     uid, version = _text(member).rsplit(" ", 1)
-    return ReadyStudy(study_uid=uid, version=int(version), trigger=_text(trigger))
+    return ReadyStudy(uid, int(version), _text(trigger), _seconds(first), _seconds(last))
+
+
+def _seconds(value: bytes | str | None) -> float | None:
+    return float(value) if value else None
 
 
 def _decode_map(raw: Mapping[Any, Any]) -> dict[str, str]:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from redis import Redis
 
-from tests.support import wait_for
+from tests.support import free_port, wait_for
 
 STOP_TIMEOUT_S = 30.0
 READY_TIMEOUT_S = 60.0
@@ -102,6 +102,9 @@ def start_worker(
             "SPINETRIAGE_DATA_DIR": str(tmp_path / "data"),
             "SPINETRIAGE_SPOOL_DIR": str(worker_spool),
             "SPINETRIAGE_WORKER_CONCURRENCY": "1",
+            # Each worker serves its metrics and probes on a free loopback port of its own.
+            "SPINETRIAGE_METRICS_BIND": "127.0.0.1",
+            "SPINETRIAGE_WORKER_METRICS_PORT": str(free_port()),
             "SPINETRIAGE_LOG_FORMAT": "json",
             "SPINETRIAGE_LOG_LEVEL": "info",
         }

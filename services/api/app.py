@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -11,10 +12,12 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
+from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from starlette.routing import Mount, Route
 
 from services.api.auth import TokenCheck, action_access, api_token, listing_access
+from services.api.cluster_metrics import ClusterCollector
 from services.api.errors import install_error_handlers
 from services.api.events import EventStreams, events_router
 from services.api.health import PING_TIMEOUT_S, health_router
@@ -23,6 +26,8 @@ from services.api.routes_actions import actions_router
 from services.api.routes_worklist import key_image_router, worklist_router
 from spinetriage import __version__
 from spinetriage.config import Settings
+from spinetriage.health import probe_client
+from spinetriage.heartbeat import workers_seen
 from spinetriage.logs import get_logger
 from spinetriage.metrics import ApiMetrics
 from spinetriage.worklist import WorklistStore
@@ -50,13 +55,16 @@ def create_app(
     events_redis = AsyncRedis.from_url(
         redis_url, socket_connect_timeout=PING_TIMEOUT_S, health_check_interval=30
     )
+    # Scrapes and the heartbeat count run in threads: a client with a probe's short timeouts.
+    cluster_redis = probe_client(redis_url)
+    metrics.registry.register(ClusterCollector(cluster_redis))
     app = FastAPI(
         title="spinetriage worklist",
         version=__version__,
         description=DESCRIPTION,
         docs_url=None,  # the interactive docs load scripts from a CDN
         redoc_url=None,
-        lifespan=_closing(events_redis),
+        lifespan=_closing(events_redis, cluster_redis),
     )
     streams = EventStreams(events_redis, metrics, stopping or threading.Event())
     reading = listing_access(settings, check)
@@ -64,7 +72,9 @@ def create_app(
     app.include_router(key_image_router(store, reading))
     app.include_router(actions_router(store, metrics, action_access(check)))
     app.include_router(events_router(streams, reading))
-    app.include_router(health_router(events_redis, metrics))
+    app.include_router(
+        health_router(events_redis, metrics, lambda: workers_seen(cluster_redis, time.time()))
+    )
     _add_page(app)
     install_error_handlers(app)
     metrics.declare_routes(_route_templates(app))
@@ -73,13 +83,16 @@ def create_app(
     return app
 
 
-def _closing(client: AsyncRedis) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """A lifespan that closes ``client`` when the app stops."""
+def _closing(
+    client: AsyncRedis, sync_client: Redis
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """A lifespan that closes the clients when the app stops."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         await client.aclose()
+        sync_client.close()
         log.info("api_stopped")
 
     return lifespan

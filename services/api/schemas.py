@@ -89,5 +89,6 @@ class Health(BaseModel):
 
 
 class Readiness(BaseModel):
-    status: Literal["ready", "unavailable"]
+    status: Literal["ready", "degraded", "unavailable"]
     detail: str = ""
+    failed: list[Literal["redis", "workers"]] = []  # the checks that failed

@@ -144,8 +144,11 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
     return context
 
 
-def start_server(settings: Settings, handlers: ListenerHandlers) -> ThreadedAssociationServer:
-    """Start listening in a background thread; returns the pynetdicom server."""
+def start_server(
+    settings: Settings, handlers: ListenerHandlers
+) -> tuple[ThreadedAssociationServer, threading.Thread]:
+    """Start listening in a background thread; returns the pynetdicom server and the thread
+    that serves it (alive while the server runs)."""
     ae = build_ae(settings)
     server_class = (
         SharedPortServer if settings.listener_processes > 1 else ThreadedAssociationServer
@@ -159,5 +162,6 @@ def start_server(settings: Settings, handlers: ListenerHandlers) -> ThreadedAsso
     )
     # Registered as start_server(block=False) would, so server.shutdown() also releases it.
     ae._servers.append(server)
-    threading.Thread(target=server.serve_forever, name="dicom-server", daemon=True).start()
-    return server
+    thread = threading.Thread(target=server.serve_forever, name="dicom-server", daemon=True)
+    thread.start()
+    return server, thread

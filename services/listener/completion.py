@@ -42,9 +42,15 @@ class CompletionLoop:
         self._clock = clock
 
     def run_once(self) -> list[ReadyStudy]:
-        """Claim what is due, plus what another replica claimed but never sent; send each."""
+        """Claim what is due, plus what another replica claimed but never sent; send each.
+        A fresh claim is the study's completion: its time since the first instance is
+        observed then, once per study version."""
         now = self._clock()
         ready = self._index.claim_due(now, self._lease_s)
+        for study in ready:
+            if study.first_received_at is not None:
+                received_s = max(0.0, now - study.first_received_at)
+                self._metrics.receive_duration.observe(received_s)
         ready += self._index.reclaim_expired(now, self._lease_s)
         return [study for study in ready if self._dispatch(study)]
 

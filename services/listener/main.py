@@ -6,9 +6,12 @@ import argparse
 import multiprocessing
 import signal
 import threading
+from dataclasses import dataclass
 from types import FrameType
+from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
+from redis import Redis
 
 from services.listener.ae import configure_pynetdicom, start_server
 from services.listener.completion import CompletionLoop
@@ -17,10 +20,13 @@ from services.listener.handlers import ListenerHandlers
 from services.listener.index_writer import IndexWriter
 from services.listener.recovery import recover_unindexed
 from services.listener.spool import Spool
+from services.listener.spool_usage import start_measuring
 from spinetriage.commands import Command
 from spinetriage.config import Settings, SettingsError
+from spinetriage.health import Check, probe_client, redis_problem, spool_problem
 from spinetriage.logs import configure_logging, get_logger
 from spinetriage.metrics import ListenerMetrics
+from spinetriage.ops_server import start_ops_server
 from spinetriage.redis_client import connect
 from spinetriage.study_index import StudyIndex
 
@@ -41,14 +47,14 @@ def serve(settings: Settings, replica: int = 0) -> None:
     spool.prepare()
     redis = connect(settings.redis_url)
     index = StudyIndex(redis, settings.completion_quiet_s, settings.completion_grace_s)
-    metrics = ListenerMetrics(CollectorRegistry(), spool.free_bytes)
-    metrics_port = settings.listener_metrics_port + replica if settings.listener_metrics_port else 0
-    metrics_server, _ = start_http_server(metrics_port, settings.metrics_bind, metrics.registry)
+    metrics = ListenerMetrics(CollectorRegistry(), spool)
+    dicom = _DicomServing()
+    ops, probe_redis = _start_ops(settings, replica, metrics, spool, dicom)
     configure_pynetdicom(spool)
     writer = IndexWriter(index)
     writer.start()
     metrics.index_backlog.set_function(lambda: writer.backlog)
-    server = start_server(settings, ListenerHandlers(spool, writer, metrics))
+    server, dicom.thread = start_server(settings, ListenerHandlers(spool, writer, metrics))
     publisher = CeleryPublisher(settings.redis_url)
     completion = _start_background(
         settings,
@@ -64,7 +70,7 @@ def serve(settings: Settings, replica: int = 0) -> None:
         ae_title=settings.dicom_ae_title,
         dicom=f"{settings.dicom_bind}:{server.server_address[1]}",
         tls=settings.tls_enabled,
-        metrics=f"{settings.metrics_bind}:{metrics_server.server_address[1]}",
+        metrics=f"{settings.metrics_bind}:{ops.server_address[1]}",
         spool=str(spool.root),
         replica=replica,
     )
@@ -74,9 +80,39 @@ def serve(settings: Settings, replica: int = 0) -> None:
     writer.close(timeout_s=INDEX_DRAIN_TIMEOUT_S)
     completion.join()
     publisher.close()
-    metrics_server.shutdown()
+    ops.shutdown()
     spool.close()
+    probe_redis.close()
     redis.close()
+
+
+@dataclass
+class _DicomServing:
+    """The thread that serves DICOM, once started: the readiness check looks at it."""
+
+    thread: threading.Thread | None = None
+
+    def problem(self) -> str:
+        if self.thread is None:
+            return "the DICOM server has not started yet"
+        return "" if self.thread.is_alive() else "the DICOM server is not running"
+
+
+def _start_ops(
+    settings: Settings, replica: int, metrics: ListenerMetrics, spool: Spool, dicom: _DicomServing
+) -> tuple[WSGIServer, Redis]:
+    """/metrics, /healthz and /readyz on the metrics port (plus the replica's number); ready
+    while Redis answers, the spool takes a file and the DICOM server runs. Returns the server
+    and the probes' Redis client, both to close at the end."""
+    assert settings.redis_url is not None
+    redis = probe_client(settings.redis_url)
+    checks: dict[str, Check] = {
+        "redis": lambda: redis_problem(redis),
+        "spool": lambda: spool_problem(spool.root),
+        "dicom": dicom.problem,
+    }
+    port = settings.listener_metrics_port + replica if settings.listener_metrics_port else 0
+    return start_ops_server(settings.metrics_bind, port, metrics.registry, checks), redis
 
 
 def _start_background(
@@ -89,7 +125,9 @@ def _start_background(
     stop: threading.Event,
     replica: int,
 ) -> threading.Thread:
-    """The completion loop until `stop`, and the start-up recovery scan; returns the loop."""
+    """The completion loop until `stop`, the start-up recovery scan and the spool's size
+    measured now and then; returns the loop."""
+    start_measuring(spool.root, metrics.spool_used_bytes, settings.spool_usage_interval_s, stop)
     loop = CompletionLoop(
         index,
         publisher,

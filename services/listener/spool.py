@@ -32,6 +32,10 @@ class Spool:
     def free_bytes(self) -> int:
         return shutil.disk_usage(self.root).free
 
+    def capacity_bytes(self) -> int:
+        """The size of the spool's file system."""
+        return shutil.disk_usage(self.root).total
+
     def has_room(self) -> bool:
         return self.free_bytes() >= self.min_free_bytes
 

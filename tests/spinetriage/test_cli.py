@@ -43,7 +43,7 @@ def test_up_triages_studies_sent_with_storescu_until_ctrl_c(
     study with cord compression and two without, sent with storescu, are analysed and the
     compressing one is first on the worklist with its levels and grade; SIGINT stops everything
     and leaves the spool and Redis's append-only file on disk."""
-    ports = {name: free_port() for name in ("dicom", "redis", "metrics", "api")}
+    ports = {name: free_port() for name in ("dicom", "redis", "metrics", "worker", "api")}
     env = {key: value for key, value in os.environ.items() if not key.startswith("SPINETRIAGE_")}
     env.update(
         SPINETRIAGE_DATA_DIR=str(tmp_path / "var"),
@@ -52,6 +52,7 @@ def test_up_triages_studies_sent_with_storescu_until_ctrl_c(
         SPINETRIAGE_EMBEDDED_REDIS_PORT=str(ports["redis"]),
         SPINETRIAGE_METRICS_BIND="127.0.0.1",
         SPINETRIAGE_LISTENER_METRICS_PORT=str(ports["metrics"]),
+        SPINETRIAGE_WORKER_METRICS_PORT=str(ports["worker"]),
         SPINETRIAGE_API_BIND="127.0.0.1",
         SPINETRIAGE_API_PORT=str(ports["api"]),
         SPINETRIAGE_API_TOKEN=TOKEN,

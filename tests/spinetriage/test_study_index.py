@@ -13,6 +13,8 @@ from spinetriage.study_index import (
     InstanceRecord,
     ReadyStudy,
     StudyIndex,
+    StudyTimes,
+    study_times,
 )
 
 QUIET_S = 5.0
@@ -53,11 +55,15 @@ def test_instances_are_counted_once_per_sop_and_series(redis: Redis) -> None:
 
 
 def test_nothing_is_due_before_the_quiet_period(redis: Redis) -> None:
-    """A study is claimed only once its quiet period has passed, and then with version 1."""
+    """A study is claimed only once its quiet period has passed, and then with version 1 and
+    the times its first and last instances arrived."""
     index = make_index(redis)
     index.record_instance(record("1.2.3.1.1"), 100.0, first_in_association=True)
-    assert index.claim_due(100.0 + QUIET_S - 0.1, LEASE_S) == []
-    assert index.claim_due(100.0 + QUIET_S, LEASE_S) == [ReadyStudy("1.2.3", 1, TRIGGER_QUIET)]
+    index.record_instance(record("1.2.3.1.2"), 100.5, first_in_association=False)
+    assert index.claim_due(100.5 + QUIET_S - 0.1, LEASE_S) == []
+    assert index.claim_due(100.5 + QUIET_S, LEASE_S) == [
+        ReadyStudy("1.2.3", 1, TRIGGER_QUIET, first_received_at=100.0, last_received_at=100.5)
+    ]
     assert index.claim_due(200.0, LEASE_S) == []
 
 
@@ -71,7 +77,7 @@ def test_association_end_shortens_to_grace_only_when_no_other_is_open(redis: Red
     assert index.claim_due(101.0 + GRACE_S, LEASE_S) == []
     index.association_ended("1.2.3", 102.0)
     assert index.claim_due(102.0 + GRACE_S, LEASE_S) == [
-        ReadyStudy("1.2.3", 1, TRIGGER_ASSOCIATION_END)
+        ReadyStudy("1.2.3", 1, TRIGGER_ASSOCIATION_END, 100.0, 100.5)
     ]
 
 
@@ -105,7 +111,7 @@ def test_unsent_claims_come_back_after_their_lease(redis: Redis) -> None:
     index.dispatched(first)
     assert index.reclaim_expired(200.0 + LEASE_S - 1, LEASE_S) == []
     again = index.reclaim_expired(200.0 + LEASE_S, LEASE_S)
-    assert [(s.study_uid, s.version) for s in again] == [(second.study_uid, second.version)]
+    assert again == [ReadyStudy(second.study_uid, second.version, "")]
     assert redis.zcard(keys.COMPLETION_OUTBOX) == 1
 
 
@@ -116,7 +122,9 @@ def test_new_instances_after_completion_make_a_new_version(redis: Redis) -> None
     (first,) = index.claim_due(200.0, LEASE_S)
     index.dispatched(first)
     index.record_instance(record("1.2.3.1.2"), 300.0, True)
-    assert index.claim_due(300.0 + QUIET_S, LEASE_S) == [ReadyStudy("1.2.3", 2, TRIGGER_QUIET)]
+    assert index.claim_due(300.0 + QUIET_S, LEASE_S) == [
+        ReadyStudy("1.2.3", 2, TRIGGER_QUIET, 100.0, 300.0)
+    ]
 
 
 def test_later_instances_of_an_association_only_count(redis: Redis) -> None:
@@ -137,3 +145,14 @@ def test_later_instances_of_an_association_only_count(redis: Redis) -> None:
     assert (study["study_description"], study["calling_ae"]) == ("MR SPINE", "PACS")
     assert study["series"]["1.2.3.1"]["description"] == "SAG T2"
     assert (study["instances"], study["last_received_at"]) == ("2", "101.0")
+
+
+def test_study_times_are_the_last_arrival_and_the_latest_completion(redis: Redis) -> None:
+    """``study_times`` reads when the last instance arrived and when the study was last
+    claimed complete; a study the index does not hold has neither."""
+    index = make_index(redis)
+    index.record_instance(record("1.2.3.1.1"), 100.0, True)
+    index.record_instance(record("1.2.3.1.2"), 104.0, True)
+    index.claim_due(110.0, LEASE_S)
+    assert study_times(redis, "1.2.3") == StudyTimes(last_received_at=104.0, completed_at=110.0)
+    assert study_times(redis, "9.9.9") == StudyTimes(None, None)

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from celery import Celery
+from prometheus_client import CollectorRegistry
+from redis import Redis
 
 from spinetriage.config import Settings, SettingsError
+from spinetriage.metrics import WorkerMetrics
 from spinetriage.redis_client import connect
 from spinetriage.task_names import ANALYZE_STUDY, TRIAGE_QUEUE
-from spinetriage.worklist import WorklistStore
 from workers.worker.outcome import TRANSIENT_ERRORS
 from workers.worker.study_run import StudyAnalysis
 from workers.worker.task import StudyTask, analyze_study
@@ -30,12 +32,17 @@ RESTORE_SWEEP_MAX_S = 10
 # every other worker's sweeps until it expires (kombu's default: 300 s).
 RESTORE_MUTEX_EXPIRE_S = 30
 
-StoreFactory = Callable[[], WorklistStore]
+RedisFactory = Callable[[], Redis]
 
 
-def create_celery_app(settings: Settings, store_factory: StoreFactory | None = None) -> Celery:
-    """The app with the analysis task registered; ``store_factory`` makes the worklist store
-    in each worker process (by default on ``settings.redis_url``)."""
+def create_celery_app(
+    settings: Settings,
+    redis_factory: RedisFactory | None = None,
+    metrics: WorkerMetrics | None = None,
+) -> Celery:
+    """The app with the analysis task registered; ``redis_factory`` makes the Redis client of
+    each worker process (by default on ``settings.redis_url``); ``metrics`` are the worker's
+    (by default in a registry of their own)."""
     redis_url = settings.redis_url
     if redis_url is None:
         raise SettingsError("SPINETRIAGE_REDIS_URL: not set; the workers need the broker")
@@ -45,7 +52,8 @@ def create_celery_app(settings: Settings, store_factory: StoreFactory | None = N
         spool_root=settings.spool_path,
         soft_time_limit_s=settings.task_soft_time_limit_s,
         time_limit_s=settings.task_time_limit_s,
-        store_factory=store_factory or (lambda: WorklistStore(connect(redis_url))),
+        redis_factory=redis_factory or (lambda: connect(redis_url)),
+        metrics=metrics or WorkerMetrics(CollectorRegistry()),
     )
     app.task(
         name=ANALYZE_STUDY,

@@ -8,16 +8,21 @@ lock back. Recording is versioned by the store, so a run repeated leaves the sam
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from redis import Redis
 from redis.exceptions import RedisError
 
 from spinetriage.logs import get_logger
+from spinetriage.metrics import WorkerMetrics
 from spinetriage.spool_layout import study_dir
+from spinetriage.study_index import StudyTimes, study_times
 from spinetriage.worklist import AnalysisOutcome, WorklistStore
+from spinetriage.worklist_item import Status
 from workers.worker.outcome import StudyJob, analyse
 
 log = get_logger(__name__)
@@ -29,38 +34,61 @@ LOCK_MARGIN_S = 1.0
 RunOutcome = Literal["recorded", "unchanged", "skipped", "busy"]
 
 
+@dataclass(frozen=True)
+class RunReport:
+    """How one run went; ``status`` is the analysis's outcome when the study was analysed."""
+
+    outcome: RunOutcome
+    status: Status | None = None
+
+
 @dataclass
 class StudyAnalysis:
-    """Everything a task needs, built once by ``create_celery_app``. The store is made on first
-    use in each process, so that every worker process has its own Redis connection."""
+    """Everything a task needs, built once by ``create_celery_app``. The Redis client (and the
+    store on it) is made on first use in each process, so that every worker process has its
+    own connection."""
 
     spool_root: Path
     soft_time_limit_s: float
     time_limit_s: float
-    store_factory: Callable[[], WorklistStore]
-    _store: WorklistStore | None = field(default=None, init=False, repr=False)
-    _store_pid: int = field(default=0, init=False, repr=False)
+    redis_factory: Callable[[], Redis]
+    metrics: WorkerMetrics
+    _connected: tuple[Redis, WorklistStore] | None = field(default=None, init=False, repr=False)
+    _pid: int = field(default=0, init=False, repr=False)
+
+    @property
+    def redis(self) -> Redis:
+        return self._connection()[0]
 
     @property
     def store(self) -> WorklistStore:
-        if self._store is None or self._store_pid != os.getpid():
-            self._store, self._store_pid = self.store_factory(), os.getpid()
-        return self._store
+        return self._connection()[1]
 
-    def run(self, study_uid: str, version: int) -> RunOutcome:
+    def _connection(self) -> tuple[Redis, WorklistStore]:
+        if self._connected is None or self._pid != os.getpid():
+            redis = self.redis_factory()
+            self._connected, self._pid = (redis, WorklistStore(redis)), os.getpid()
+        return self._connected
+
+    def run(self, study_uid: str, version: int) -> RunReport:
         """Analyse the version unless another worker holds the study ("busy": try again later)
         or the worklist says it needs no analysis ("skipped")."""
         token = self.store.lock(study_uid, self.time_limit_s + LOCK_MARGIN_S)
         if token is None:
-            return "busy"
+            return RunReport("busy")
         try:
             begun = self.store.begin_analysis(study_uid, version)
             if begun != "analyse":
                 log.info("analysis_skipped", study=study_uid, version=version, reason=begun)
-                return "skipped"
+                return RunReport("skipped")
+            times = study_times(self.redis, study_uid)
             log.info("study_analysis_started", study=study_uid, version=version)
             job = StudyJob(study_uid, version, study_dir(self.spool_root, study_uid))
-            return self._record(analyse(job, self.soft_time_limit_s))
+            outcome = analyse(job, self.soft_time_limit_s)
+            recorded = self._record(outcome)
+            if recorded == "recorded":
+                self._observe(outcome, times)
+            return RunReport(recorded, outcome.status)
         finally:
             self._unlock(study_uid, token)
 
@@ -84,6 +112,18 @@ class StudyAnalysis:
             status=outcome.status,
         )
         return "recorded" if recorded else "unchanged"
+
+    def _observe(self, outcome: AnalysisOutcome, times: StudyTimes) -> None:
+        """The result is on the worklist now: how long after the study's last instance (by the
+        priority it got) and after its completion. The times come from the listener's clock;
+        a clock behind the worker's counts as no time rather than a negative one."""
+        now = time.time()
+        priority = outcome.result.priority if outcome.result is not None else "routine"
+        if times.last_received_at is not None:
+            since_received_s = max(0.0, now - times.last_received_at)
+            self.metrics.time_to_worklist.labels(priority).observe(since_received_s)
+        if times.completed_at is not None:
+            self.metrics.analysis_wait.observe(max(0.0, now - times.completed_at))
 
     def _unlock(self, study_uid: str, token: str) -> None:
         try:

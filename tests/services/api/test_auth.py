@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
+from redis import Redis
 
+from spinetriage import heartbeat
 from tests.fixtures_api import ApiProcess
 from tests.services.api.seeding import Seeder, epidural
 
@@ -50,9 +53,12 @@ def test_an_action_without_the_token_is_401_and_changes_nothing(
 
 
 @pytest.mark.parametrize("path", OPEN)
-def test_the_page_probes_metrics_and_schema_need_no_token(api: ApiProcess, path: str) -> None:
+def test_the_page_probes_metrics_and_schema_need_no_token(
+    api: ApiProcess, redis: Redis, path: str
+) -> None:
     """The page and its files, the health probes, metrics and the schema carry no patient data
-    and answer without a token."""
+    and answer without a token (with a worker seen, so that `/readyz` is ready)."""
+    heartbeat.beat(redis, "spinetriage-worker@a-1", time.time())
     assert api.get(path, authorized=False).status == 200
 
 

@@ -1,4 +1,5 @@
-"""A phantom study written once per session, and real worker processes (``start_worker``)."""
+"""A phantom study written once per session, and real worker processes (``start_worker``),
+each on a metrics port of its own."""
 
 from __future__ import annotations
 

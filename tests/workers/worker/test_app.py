@@ -3,6 +3,7 @@ up, and the settings it refuses to start with."""
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import sys
@@ -36,7 +37,7 @@ def settings(redis_url: str) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings, redis: Redis) -> Celery:
-    return create_celery_app(settings, store_factory=lambda: WorklistStore(redis))
+    return create_celery_app(settings, redis_factory=lambda: redis)
 
 
 def test_tasks_are_acknowledged_after_they_ran_one_at_a_time(app: Celery) -> None:
@@ -83,11 +84,34 @@ def test_a_task_that_gave_up_leaves_the_study_failed(
     (ready,) = index.claim_due(time.time() + 1, lease_s=30)
     store = WorklistStore(redis)
     assert store.begin_analysis(STUDY, ready.version) == "analyse"
-    app.tasks[ANALYZE_STUDY].on_failure(error, "task-id", [STUDY, ready.version], {}, None)
+    task = app.tasks[ANALYZE_STUDY]
+    task.on_failure(error, "task-id", [STUDY, ready.version], {}, None)
     item = store.item_or_raise(STUDY)
     assert item.status == "failed"
     assert item.reason.startswith(reason)
     assert "PatientName" not in item.reason
+    registry = task.analysis.metrics.registry
+    assert registry.get_sample_value("spinetriage_tasks_total", {"outcome": "failed"}) == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [(RedisConnectionError("refused"), "redis"), (OSError(errno.EIO, "I/O error"), "disk")],
+)
+def test_a_retried_delivery_is_counted_with_what_failed(
+    app: Celery, error: Exception, reason: str
+) -> None:
+    """A delivery retried after a transient error counts as retried, and as a retry for Redis
+    or for the disk, whichever failed."""
+    task = app.tasks[ANALYZE_STUDY]
+    task.on_retry(error, "task-id", [STUDY, 1], {}, None)
+    registry = task.analysis.metrics.registry
+    retries = {
+        other: registry.get_sample_value("spinetriage_task_retries_total", {"reason": other})
+        for other in ("redis", "disk")
+    }
+    assert registry.get_sample_value("spinetriage_tasks_total", {"outcome": "retried"}) == 1
+    assert retries == {other: float(other == reason) for other in ("redis", "disk")}
 
 
 def test_redelivery_must_outlast_the_hard_time_limit() -> None:
