@@ -48,6 +48,12 @@ def study_dismissals(study_uid: str) -> str:
     return f"{PREFIX}:study:{study_uid}:dismissals"
 
 
+def study_attempts(study_uid: str) -> str:
+    """Hash: study version to the number of its analyses begun and not finished (a worker
+    process that died mid-analysis leaves its one counted)."""
+    return f"{PREFIX}:study:{study_uid}:attempts"
+
+
 def study_lock(study_uid: str) -> str:
     """String: the token of the worker analysing the study now, with an expiry."""
     return f"{PREFIX}:study:{study_uid}:lock"

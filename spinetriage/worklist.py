@@ -24,6 +24,9 @@ from spinetriage.triage import TriageResult, order_score
 from spinetriage.worklist_item import Status, WorklistItem, event_message, item_from_hash
 
 Begin = Literal["analyse", "stale", "recorded", "unknown"]
+# Unfinished analyses are counted for a day after the last one began; a study version is
+# analysed within seconds, or given up on long before that.
+ATTEMPTS_KEPT_S = 24 * 3600
 
 _BEGIN = """
 local version = redis.call('HGET', KEYS[1], 'version')
@@ -156,6 +159,20 @@ class WorklistStore:
         token = secrets.token_hex(16)
         taken = self._redis.set(keys.study_lock(study_uid), token, nx=True, px=int(ttl_s * 1000))
         return token if taken else None
+
+    def begin_attempt(self, study_uid: str, version: int) -> int:
+        """Count one analysis of the version begun; returns how many begun before it never
+        finished (their process died: out of memory, killed)."""
+        key = keys.study_attempts(study_uid)
+        pipe = self._redis.pipeline()
+        pipe.hincrby(key, str(version), 1)
+        pipe.expire(key, ATTEMPTS_KEPT_S)
+        begun, _ = pipe.execute()
+        return int(begun) - 1
+
+    def end_attempt(self, study_uid: str, version: int) -> None:
+        """The analysis begun last finished, whatever its outcome."""
+        self._redis.hincrby(keys.study_attempts(study_uid), str(version), -1)
 
     def unlock(self, study_uid: str, token: str) -> None:
         """Give the lock back if it is still ours (it may have expired and been taken since)."""

@@ -222,3 +222,13 @@ def test_the_lock_admits_one_holder(store: WorklistStore) -> None:
     assert store.lock("1", ttl_s=30) is None
     store.unlock("1", token)
     assert store.lock("1", ttl_s=30) is not None
+
+
+def test_analyses_begun_and_never_finished_are_counted_per_version(store: WorklistStore) -> None:
+    """Each begun analysis counts until it ends; what is left counted is the analyses whose
+    process died, per study version."""
+    assert store.begin_attempt("1", 1) == 0
+    store.end_attempt("1", 1)
+    assert store.begin_attempt("1", 1) == 0
+    assert store.begin_attempt("1", 1) == 1  # the one before never ended
+    assert store.begin_attempt("1", 2) == 0

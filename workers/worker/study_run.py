@@ -31,6 +31,10 @@ log = get_logger(__name__)
 # is gone (killed, or its process stopped by the limit).
 LOCK_MARGIN_S = 1.0
 
+# Analyses of one study version whose process died before they finished; at this many the
+# study is recorded failed instead of analysed again.
+MAX_LOST_ANALYSES = 3
+
 RunOutcome = Literal["recorded", "unchanged", "skipped", "busy"]
 
 
@@ -81,16 +85,32 @@ class StudyAnalysis:
             if begun != "analyse":
                 log.info("analysis_skipped", study=study_uid, version=version, reason=begun)
                 return RunReport("skipped")
-            times = study_times(self.redis, study_uid)
-            log.info("study_analysis_started", study=study_uid, version=version)
-            job = StudyJob(study_uid, version, study_dir(self.spool_root, study_uid))
-            outcome = analyse(job, self.soft_time_limit_s)
-            recorded = self._record(outcome)
-            if recorded == "recorded":
-                self._observe(outcome, times)
-            return RunReport(recorded, outcome.status)
+            lost = self.store.begin_attempt(study_uid, version)
+            if lost >= MAX_LOST_ANALYSES:
+                return self._give_up_lost(study_uid, version, lost)
+            try:
+                return self._analyse(study_uid, version)
+            finally:
+                self.store.end_attempt(study_uid, version)
         finally:
             self._unlock(study_uid, token)
+
+    def _analyse(self, study_uid: str, version: int) -> RunReport:
+        times = study_times(self.redis, study_uid)
+        log.info("study_analysis_started", study=study_uid, version=version)
+        job = StudyJob(study_uid, version, study_dir(self.spool_root, study_uid))
+        outcome = analyse(job, self.soft_time_limit_s)
+        recorded = self._record(outcome)
+        if recorded == "recorded":
+            self._observe(outcome, times)
+        return RunReport(recorded, outcome.status)
+
+    def _give_up_lost(self, study_uid: str, version: int, lost: int) -> RunReport:
+        """The study's analysis took its process down every time (a worker lost mid-task has
+        its task put back on the queue): record it failed rather than take down the next."""
+        log.error("analysis_lost_too_often", study=study_uid, version=version, lost=lost)
+        self.record_failure(study_uid, version, lost_too_often(lost))
+        return RunReport("recorded", "failed")
 
     def record_failure(self, study_uid: str, version: int, reason: str) -> None:
         """Record that the task gave up on the version; if even that fails, say so in the log
@@ -130,3 +150,8 @@ class StudyAnalysis:
             self.store.unlock(study_uid, token)
         except RedisError as error:  # it expires on its own; a retry waits for that
             log.warning("study_unlock_failed", study=study_uid, error=type(error).__name__)
+
+
+def lost_too_often(lost: int) -> str:
+    """The reason given for a study whose analysis kept taking its worker process down."""
+    return f"the analysis stopped its worker process {lost} times (out of memory?); not tried again"

@@ -17,6 +17,7 @@ from tests.fixtures_worker import WorkerProcess
 from tests.support import wait_for
 from tests.workers.worker.conftest import PhantomStudy
 from tests.workers.worker.seeding import analysing, complete, record_of, send_task, spool_files
+from workers.worker.study_run import MAX_LOST_ANALYSES, lost_too_often
 
 OUTCOME_TIMEOUT_S = 90.0
 
@@ -98,6 +99,28 @@ def test_a_study_missing_from_the_spool_fails_with_the_reason(
     item = outcome(WorklistStore(redis), ready.study_uid)
     assert item.status == "failed"
     assert "spool" in item.reason
+
+
+def test_a_study_whose_analysis_keeps_taking_its_process_down_is_failed(
+    redis: Redis,
+    redis_url: str,
+    worker_spool: Path,
+    phantom_study: PhantomStudy,
+    start_worker: Callable[..., WorkerProcess],
+) -> None:
+    """After as many analyses of a version lost with their process (begun, never finished) as
+    the cap allows, the next delivery records the study failed with the reason instead of
+    analysing it again."""
+    ready = complete(redis, spool_files(phantom_study.files, worker_spool))
+    store = WorklistStore(redis)
+    for _ in range(MAX_LOST_ANALYSES):
+        store.begin_attempt(ready.study_uid, ready.version)
+    send_task(redis_url, ready)
+    worker = start_worker()
+    item = outcome(store, ready.study_uid)
+    assert item.status == "failed"
+    assert item.reason == lost_too_often(MAX_LOST_ANALYSES)
+    assert not worker.events("study_analysed")
 
 
 def test_the_same_task_twice_leaves_the_same_item(
