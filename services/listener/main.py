@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import signal
+import socket
 import threading
 from dataclasses import dataclass
 from types import FrameType
@@ -43,7 +45,9 @@ def serve(settings: Settings, replica: int = 0) -> None:
         )
     stop = threading.Event()
     _stop_on_signals(stop)
-    spool = Spool(settings.spool_path, settings.spool_min_free_bytes)
+    spool = Spool(
+        settings.spool_path, settings.spool_min_free_bytes, f"{socket.gethostname()}-{os.getpid()}"
+    )
     spool.prepare()
     redis = connect(settings.redis_url)
     index = StudyIndex(redis, settings.completion_quiet_s, settings.completion_grace_s)

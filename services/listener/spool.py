@@ -1,33 +1,52 @@
 """The spool: ``<root>/<study>/<series>/<sop>.dcm``, each file written under a temporary name,
 fsynced, renamed into place, and its directory fsynced, so a success answer means it is on disk.
 
+Each listener process writes its temporary files in a folder of its own under ``.incoming``, so
+several processes, pods or machines can share one spool: a process starting never touches the
+files another is receiving, only partial files untouched for ``STALE_INCOMING_S`` (a file being
+received is written to at least once per network timeout).
+
 The flushes run on a small thread pool, so the caller can parse the header while the data goes to
 disk and write the index while the new name does."""
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 INCOMING = ".incoming"
+# A partial file nobody wrote to for this long was left by a process that died.
+STALE_INCOMING_S = 600.0
 # fsyncs in flight at once; each association has at most one instance being committed.
 SYNC_THREADS = 8
 
 
 class Spool:
-    def __init__(self, root: Path, min_free_bytes: int) -> None:
+    def __init__(self, root: Path, min_free_bytes: int, owner: str) -> None:
+        """``owner`` names this process among those sharing the spool (host and process ID)."""
         self.root = root
-        self.incoming = root / INCOMING
+        self.incoming = root / INCOMING / owner
         self.min_free_bytes = min_free_bytes
         self._syncer = ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="spool-fsync")
 
-    def prepare(self) -> None:
-        """Create the spool and clear partial files an interrupted process left behind."""
+    def prepare(self, now: float | None = None) -> None:
+        """Create the spool and this process's incoming folder, and clear the partial files
+        that processes which died left behind: any in this process's folder (a name reused),
+        and those in another's untouched for ``STALE_INCOMING_S``."""
         self.incoming.mkdir(parents=True, exist_ok=True)
-        for leftover in self.incoming.iterdir():
-            leftover.unlink(missing_ok=True)
+        stale_before = (time.time() if now is None else now) - STALE_INCOMING_S
+        for entry in self.incoming.parent.iterdir():
+            if entry == self.incoming:
+                _remove_older(entry, math.inf)
+            elif entry.is_dir():
+                # Another's folder stays, even empty: its process may be alive and idle.
+                _remove_older(entry, stale_before)
+            elif _written_before(entry, stale_before):
+                entry.unlink(missing_ok=True)
 
     def free_bytes(self) -> int:
         return shutil.disk_usage(self.root).free
@@ -95,3 +114,18 @@ def _ensure_dir(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     _fsync_dir(directory.parent)
     _fsync_dir(directory.parent.parent)
+
+
+def _remove_older(folder: Path, before: float) -> None:
+    """Remove the files in ``folder`` last written before ``before`` (seconds since the epoch)."""
+    for leftover in folder.iterdir():
+        if _written_before(leftover, before):
+            leftover.unlink(missing_ok=True)
+
+
+def _written_before(path: Path, before: float) -> bool:
+    """False for a file gone meanwhile (renamed into place by its process)."""
+    try:
+        return path.stat().st_mtime < before
+    except FileNotFoundError:
+        return False
