@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from redis import Redis
+from redis.client import Pipeline
 
 from spinetriage import keys
 from spinetriage.triage import TriageResult, order_score
@@ -189,39 +190,65 @@ class WorklistStore:
         return self.item_or_raise(study_uid)
 
     def mark_read(self, study_uid: str, user: str) -> WorklistItem:
-        """Read by ``user``: the claim ends with it."""
-        self.item_or_raise(study_uid)
-        pipe = self._redis.pipeline()
-        pipe.hset(keys.study(study_uid), mapping={"read_by": user, "read_at": repr(self._clock())})
-        pipe.hdel(keys.study(study_uid), "claimed_by", "claimed_at")
-        pipe.publish(keys.EVENTS, event_message(study_uid, "read"))
-        pipe.execute()
+        """Read by ``user``: the claim ends with it. A study another radiologist holds is
+        theirs to read."""
+
+        def write(pipe: Pipeline) -> None:
+            self._check_not_held(pipe, study_uid, user)
+            pipe.multi()
+            pipe.hset(
+                keys.study(study_uid), mapping={"read_by": user, "read_at": repr(self._clock())}
+            )
+            pipe.hdel(keys.study(study_uid), "claimed_by", "claimed_at")
+            pipe.publish(keys.EVENTS, event_message(study_uid, "read"))
+
+        self._redis.transaction(write, keys.study(study_uid))
         return self.item_or_raise(study_uid)
 
     def dismiss(self, study_uid: str, user: str, reason: str) -> WorklistItem:
         """The flag was wrong: the study drops to routine, and the dismissal is kept, with the
-        findings it dismissed, as the field's measure of precision."""
-        item = self.item_or_raise(study_uid)
-        if not item.findings:
-            raise NothingToDismissError("the study has no finding to dismiss")
-        now = self._clock()
-        kept = {
-            "by": user,
-            "reason": reason,
-            "at": now,
-            "priority": item.priority,
-            "findings": [finding.model_dump(mode="json") for finding in item.findings],
-        }
-        pipe = self._redis.pipeline()
-        pipe.hset(
-            keys.study(study_uid),
-            mapping={"dismissed_by": user, "dismissal_reason": reason, "dismissed_at": repr(now)},
-        )
-        pipe.rpush(keys.study_dismissals(study_uid), json.dumps(kept))
-        pipe.zadd(keys.WORKLIST, {study_uid: order_score("routine", item.received_at.timestamp())})
-        pipe.publish(keys.EVENTS, event_message(study_uid, "dismissed"))
-        pipe.execute()
+        findings it dismissed, as the field's measure of precision. A study another
+        radiologist holds is theirs to dismiss."""
+
+        def write(pipe: Pipeline) -> None:
+            self._check_not_held(pipe, study_uid, user)
+            item = self.item_or_raise(study_uid)
+            if not item.findings:
+                raise NothingToDismissError("the study has no finding to dismiss")
+            now = self._clock()
+            kept = {
+                "by": user,
+                "reason": reason,
+                "at": now,
+                "priority": item.priority,
+                "findings": [finding.model_dump(mode="json") for finding in item.findings],
+            }
+            routine = order_score("routine", item.received_at.timestamp())
+            pipe.multi()
+            pipe.hset(
+                keys.study(study_uid),
+                mapping={
+                    "dismissed_by": user,
+                    "dismissal_reason": reason,
+                    "dismissed_at": repr(now),
+                },
+            )
+            pipe.rpush(keys.study_dismissals(study_uid), json.dumps(kept))
+            pipe.zadd(keys.WORKLIST, {study_uid: routine})
+            pipe.publish(keys.EVENTS, event_message(study_uid, "dismissed"))
+
+        self._redis.transaction(write, keys.study(study_uid))
         return self.item_or_raise(study_uid)
+
+    @staticmethod
+    def _check_not_held(pipe: Pipeline, study_uid: str, user: str) -> None:
+        """Under the study's WATCH: it exists and nobody but ``user`` holds it (a claim made
+        before the write commits makes the transaction run again, and refuse)."""
+        if not pipe.exists(keys.study(study_uid)):
+            raise StudyNotFoundError(study_uid)
+        holder = pipe.hget(keys.study(study_uid), "claimed_by")
+        if holder is not None and _text(holder) != user:
+            raise ClaimedByOtherError(f"claimed by {_text(holder)}")
 
     def dismissals(self, study_uid: str) -> list[dict[str, Any]]:
         """Every dismissal of the study's flags, oldest first."""

@@ -14,7 +14,7 @@ from services.api.routes_worklist import StudyUid
 from services.api.schemas import DismissAction, UserAction
 from spinetriage.logs import get_logger
 from spinetriage.metrics import ApiMetrics
-from spinetriage.worklist import ClaimedByOtherError, WorklistStore
+from spinetriage.worklist import WorklistStore
 from spinetriage.worklist_item import WorklistItem
 
 log = get_logger(__name__)
@@ -47,22 +47,15 @@ def actions_router(store: WorklistStore, metrics: ApiMetrics, dependencies: list
 
     @router.post("/read", response_model=WorklistItem)
     def read(study_instance_uid: StudyUid, body: UserAction) -> WorklistItem:
-        """Mark the study read; the claim ends with it."""
-        _not_held_by_another(store.item_or_raise(study_instance_uid), body.user)
+        """Mark the study read; the claim ends with it; 409 when another radiologist holds it."""
         item = store.mark_read(study_instance_uid, body.user)
         return done("read", study_instance_uid, body.user, item)
 
     @router.post("/dismiss", response_model=WorklistItem)
     def dismiss(study_instance_uid: StudyUid, body: DismissAction) -> WorklistItem:
         """Say the flag is wrong and why: the study drops to routine and the dismissal is kept;
-        409 when there is no finding to dismiss."""
-        _not_held_by_another(store.item_or_raise(study_instance_uid), body.user)
+        409 when there is no finding to dismiss or another radiologist holds the study."""
         item = store.dismiss(study_instance_uid, body.user, body.reason)
         return done("dismiss", study_instance_uid, body.user, item)
 
     return router
-
-
-def _not_held_by_another(item: WorklistItem, user: str) -> None:
-    if item.claimed_by is not None and item.claimed_by != user:
-        raise ClaimedByOtherError(f"claimed by {item.claimed_by}")

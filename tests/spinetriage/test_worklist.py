@@ -232,3 +232,20 @@ def test_analyses_begun_and_never_finished_are_counted_per_version(store: Workli
     assert store.begin_attempt("1", 1) == 0
     assert store.begin_attempt("1", 1) == 1  # the one before never ended
     assert store.begin_attempt("1", 2) == 0
+
+
+def test_reading_or_dismissing_a_study_another_holds_is_refused(
+    store: WorklistStore, index: StudyIndex
+) -> None:
+    """A study claimed by one radiologist cannot be marked read or have its flag dismissed by
+    another; the store refuses it, so two requests at once cannot both get through."""
+    store.record(done("1", arrive(index, "1", 10.0), epidural("2")))
+    store.claim("1", "dr.a")
+    with pytest.raises(ClaimedByOtherError, match=r"dr\.a"):
+        store.mark_read("1", "dr.b")
+    with pytest.raises(ClaimedByOtherError, match=r"dr\.a"):
+        store.dismiss("1", "dr.b", "no mass")
+    item = store.item_or_raise("1")
+    assert (item.read_by, item.dismissal, item.claimed_by) == (None, None, "dr.a")
+    with pytest.raises(StudyNotFoundError):
+        store.mark_read("nope", "dr.a")
