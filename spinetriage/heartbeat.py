@@ -1,7 +1,7 @@
-"""Workers' heartbeats in Redis: each worker's main process writes its key every
-``PERIOD_S`` while its consumer runs, with an expiry of ``WINDOW_S``; a worker counts as seen
-while its key holds a time within the window. The API counts them for ``/readyz`` and
-``spinetriage_workers_seen``."""
+"""Workers' heartbeats in Redis: each worker's main process puts the time in a sorted set under
+its hostname every ``PERIOD_S`` while its consumer runs; a worker counts as seen while its time
+is within ``WINDOW_S``. The API counts them for ``/readyz`` and ``spinetriage_workers_seen``,
+in one command however large the key space."""
 
 from __future__ import annotations
 
@@ -12,30 +12,23 @@ from spinetriage import keys
 PERIOD_S = 5.0
 # Three periods: one late or lost beat does not make a running worker look gone.
 WINDOW_S = 3 * PERIOD_S
-# Keys read per SCAN call; the study keys share the key space, so a call reads many.
-SCAN_COUNT = 1000
+# Workers silent this long leave the set (a worker's clock may run somewhat behind another's).
+FORGOTTEN_AFTER_S = 3600.0
 
 
 def beat(redis: Redis, hostname: str, now: float) -> None:
     """Say that the worker ``hostname`` is consuming at ``now`` (epoch seconds)."""
-    redis.set(keys.worker_heartbeat(hostname), repr(now), px=int(WINDOW_S * 1000))
+    pipe = redis.pipeline(transaction=False)
+    pipe.zadd(keys.WORKER_HEARTBEATS, {hostname: now})
+    pipe.zremrangebyscore(keys.WORKER_HEARTBEATS, "-inf", f"({now - FORGOTTEN_AFTER_S!r}")
+    pipe.execute()
 
 
 def forget(redis: Redis, hostname: str) -> None:
     """The worker stopped consuming: it stops counting at once rather than after the window."""
-    redis.delete(keys.worker_heartbeat(hostname))
+    redis.zrem(keys.WORKER_HEARTBEATS, hostname)
 
 
 def workers_seen(redis: Redis, now: float) -> int:
     """How many workers beat within the window before ``now``."""
-    found = list(redis.scan_iter(match=keys.WORKER_HEARTBEATS, count=SCAN_COUNT))
-    if not found:
-        return 0
-    return sum(_fresh(value, now) for value in redis.mget(found))
-
-
-def _fresh(value: bytes | str | None, now: float) -> bool:
-    try:
-        return value is not None and now - float(value) <= WINDOW_S
-    except ValueError:
-        return False
+    return int(redis.zcount(keys.WORKER_HEARTBEATS, now - WINDOW_S, "+inf"))

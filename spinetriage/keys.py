@@ -59,11 +59,6 @@ def study_lock(study_uid: str) -> str:
     return f"{PREFIX}:study:{study_uid}:lock"
 
 
-def worker_heartbeat(hostname: str) -> str:
-    """String: when the worker with this Celery hostname last showed its consumer running
-    (seconds since the epoch); it expires unless the worker renews it."""
-    return f"{PREFIX}:worker_heartbeat:{hostname}"
-
-
-# Matches every worker's heartbeat key (for SCAN).
-WORKER_HEARTBEATS = worker_heartbeat("*")
+# Sorted set: each worker's Celery hostname, scored by when it last showed its consumer running
+# (seconds since the epoch).
+WORKER_HEARTBEATS = f"{PREFIX}:worker_heartbeats"

@@ -5,9 +5,9 @@ workers seen.
 They describe the cluster, not this process, so every API replica reports the same numbers and
 one scrape target is enough (with several replicas, aggregate with ``max``, never ``sum``).
 
-A scrape reads every study on the worklist (one pipelined ``HMGET`` each) and SCANs the key
-space for heartbeats: cheap for the thousands of studies a site keeps, and done once per scrape
-rather than on every write. When Redis does not answer, these families are left out of that
+A scrape reads every study on the worklist (one pipelined ``HMGET`` each) and counts the fresh
+heartbeats: cheap for the thousands of studies a site keeps, and done once per scrape rather
+than on every write. When Redis does not answer, these families are left out of that
 scrape and the rest of the API's metrics are served as usual."""
 
 from __future__ import annotations
